@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 from nbdev.config import get_config
-from nbdev.test import test_nb
+from nbdev.test import test_nb as run_notebook_tests
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted(p for p in (ROOT / "nbs").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts and not p.name.startswith("_"))
@@ -20,5 +20,5 @@ def test_notebooks_found():
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook(notebook):
-    passed, seconds = test_nb(notebook, skip_flags=_skip_flags(), basepath=ROOT, cell_timeout=600)
+    passed, seconds = run_notebook_tests(notebook, skip_flags=_skip_flags(), basepath=ROOT, cell_timeout=600)
     assert passed, f"{notebook.name} failed after {seconds:.0f} s; its traceback is printed above"
