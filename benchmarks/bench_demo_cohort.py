@@ -56,9 +56,10 @@ def main() -> None:
         "n_images": len(cohort), "n_patients": int(cohort.patient_id.nunique()),
         "build_seconds": round(build_seconds, 1),
         "blazeface_detected": detected, "blazeface_iou_ge_0_7": iou_share,
-        "cohens_d": {row.hpo_id: {"name": row.name, "d": row.cohens_d, "n_with": row.n_with}
+        "cohens_d": {row.hpo_id: {"name": row.name, "d": None if np.isnan(row.cohens_d) else row.cohens_d, "n_with": row.n_with}
                      for row in effects.itertuples()},
         "min_cohens_d": float(effects.cohens_d.min()),
+        "terms_without_faces": effects.loc[effects.n_with == 0, "hpo_id"].tolist(),
         "identity": identity,
     }
     path = atomic_write_json(project_root() / "benchmarks" / "results" / "demo_cohort.json", result)

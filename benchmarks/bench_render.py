@@ -30,8 +30,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gestaltm3d.core import atomic_write_json, project_root, setup_logging, weights_path
-from gestaltm3d.render import (FACIAL_TERMS, blazeface_detect, box_iou, cohens_d, degrade, dlib_face_descriptor,
-                               measure_features, render_face, resolve_conflicts, roc_auc, sample_identity, sample_pose)
+from gestaltm3d.face_checks import blazeface_detect, box_iou, cohens_d, dlib_face_descriptor, roc_auc
+from gestaltm3d.render import (FACIAL_TERMS, degrade, measure_features, render_face, resolve_conflicts, sample_identity,
+                               sample_pose)
 
 DEGRADATIONS = ("grayscale", "low_resolution", "blur", "clutter")
 

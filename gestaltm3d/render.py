@@ -7,7 +7,6 @@ Docs: https://gestaltm3d.github.io/gestaltm3d/face_render.html.md"""
 # %% ../nbs/03a_face_render.ipynb #03d7d7a9
 from __future__ import annotations
 
-import atexit
 import logging
 import math
 from dataclasses import dataclass, field, replace
@@ -20,8 +19,7 @@ logger = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['logger', 'HAIR_STYLES', 'FACIAL_TERMS', 'FaceIdentity', 'sample_identity', 'FacialTerm', 'resolve_conflicts', 'Pose',
-           'sample_pose', 'RenderedFace', 'face_box', 'render_face', 'degrade', 'measure_features', 'box_iou',
-           'cohens_d', 'roc_auc', 'blazeface_detect', 'dlib_face_descriptor']
+           'sample_pose', 'RenderedFace', 'face_box', 'render_face', 'degrade', 'measure_features']
 
 # %% ../nbs/03a_face_render.ipynb #d3a9f765
 _SKIN_TONES = np.array([  # RGB anchors from light to dark; identities interpolate between neighbours
@@ -1097,102 +1095,3 @@ def measure_features(landmarks: dict[str, tuple[float, float]],  # RenderedFace.
         "ear_length": both(lambda s: dist(f"{s}_ear_top", f"{s}_ear_bottom")),
         "ear_position": both(lambda s: float(f[f"{s}_ear_top"][1] + f[f"{s}_ear_bottom"][1]) / 2 / width),
     }
-
-# %% ../nbs/03a_face_render.ipynb #a9147c67
-def box_iou(a, b) -> float:
-    "Intersection over union of two (x0, y0, x1, y1) boxes."
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-# %% ../nbs/03a_face_render.ipynb #3d767987
-def cohens_d(x_with, x_without) -> float:
-    "Cohen's d with the pooled standard deviation: (mean(x_with) - mean(x_without)) / s_pooled."
-    a, b = np.asarray(x_with, dtype=np.float64), np.asarray(x_without, dtype=np.float64)
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"Cohen's d needs at least 2 values per group, got {len(a)} and {len(b)}")
-    pooled = ((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2)
-    return float((a.mean() - b.mean()) / np.sqrt(pooled)) if pooled > 0 else float("inf") * np.sign(a.mean() - b.mean())
-
-# %% ../nbs/03a_face_render.ipynb #548e3e88
-def roc_auc(scores_pos, scores_neg) -> float:
-    "Area under the ROC curve: the probability that a positive outscores a negative, ties counting one half."
-    pos, neg = np.asarray(scores_pos, dtype=np.float64), np.asarray(scores_neg, dtype=np.float64)
-    if len(pos) == 0 or len(neg) == 0:
-        raise ValueError(f"ROC-AUC needs positives and negatives, got {len(pos)} and {len(neg)}")
-    from scipy.stats import rankdata
-    ranks = rankdata(np.concatenate([pos, neg]))
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-# %% ../nbs/03a_face_render.ipynb #511a8346
-_DETECTORS: dict = {}  # (model path, min confidence) -> open MediaPipe FaceDetector
-
-
-def _close_detectors() -> None:
-    for detector in _DETECTORS.values():
-        detector.close()
-    _DETECTORS.clear()
-
-
-def _blazeface_detector(model_path: str, min_confidence: float):
-    "Return a cached detector; mediapipe 1.2.3 stalls for 5 s on every 30th detector created, so one is reused."
-    key = (model_path, min_confidence)
-    if key not in _DETECTORS:
-        import threading
-        from mediapipe.tasks.python import BaseOptions, vision
-
-        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=model_path),
-                                             min_detection_confidence=min_confidence)
-        first = not _DETECTORS
-        _DETECTORS[key] = vision.FaceDetector.create_from_options(options)
-        if first:
-            # The detector's calls run on a ThreadPoolExecutor, which stops at interpreter exit before plain atexit
-            # handlers run, so closing from there fails. Threading's exit hooks run in reverse order of registration:
-            # registered after the first detector started its executor, this one runs while the executor still works.
-            # NOTE: threading._register_atexit is private (CPython 3.9+); without it, closing is left to atexit.
-            register = getattr(threading, "_register_atexit", atexit.register)
-            register(_close_detectors)
-    return _DETECTORS[key]
-
-# %% ../nbs/03a_face_render.ipynb #e188c910
-def blazeface_detect(image_rgb: np.ndarray,  # [H, W, 3] uint8 RGB
-                     model_path,  # path to face_detection_short_range.tflite
-                     min_confidence: float = 0.5,  # detections below this score are dropped (MediaPipe's default)
-                     ) -> list[tuple[tuple[float, float, float, float], float]]:
-    "Run MediaPipe's BlazeFace detector and return (x0, y0, x1, y1) boxes in pixels with their scores, best first."
-    import mediapipe as mp
-
-    detector = _blazeface_detector(str(model_path), float(min_confidence))
-    result = detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb)))
-    out = []
-    for detection in result.detections:
-        b = detection.bounding_box
-        out.append(((float(b.origin_x), float(b.origin_y), float(b.origin_x + b.width), float(b.origin_y + b.height)),
-                    float(detection.categories[0].score)))
-    return sorted(out, key=lambda d: -d[1])
-
-# %% ../nbs/03a_face_render.ipynb #3a50ca35
-_DLIB_MODELS: dict = {}
-
-
-def dlib_face_descriptor(image: np.ndarray,  # [H, W, 3] uint8 RGB
-                         box,  # (x0, y0, x1, y1) face box in pixels, e.g. RenderedFace.box
-                         shape_predictor_path=None,  # dlib 68-point model; None uses face_recognition_models' copy
-                         recognition_model_path=None,  # dlib ResNet model; None uses face_recognition_models' copy
-                         ) -> np.ndarray:
-    "Compute dlib's 128-d face-recognition descriptor, with 68 landmarks fitted inside `box`."
-    import dlib
-    if shape_predictor_path is None or recognition_model_path is None:
-        import face_recognition_models as frm
-        shape_predictor_path = shape_predictor_path or frm.pose_predictor_model_location()
-        recognition_model_path = recognition_model_path or frm.face_recognition_model_location()
-    key = (str(shape_predictor_path), str(recognition_model_path))
-    if key not in _DLIB_MODELS:
-        _DLIB_MODELS[key] = (dlib.shape_predictor(key[0]), dlib.face_recognition_model_v1(key[1]))
-    predictor, recogniser = _DLIB_MODELS[key]
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    rect = dlib.rectangle(*(int(round(v)) for v in box))
-    shape = predictor(image, rect)
-    return np.asarray(recogniser.compute_face_descriptor(image, shape), dtype=np.float64)
