@@ -245,6 +245,8 @@ def read_phenopackets(path,  # a .json file, a folder of them (searched recursiv
                                             unknown_terms=unknown_terms))
         except (MalformedPhenopacketError, UnknownHPOTermError, UnicodeDecodeError) as error:
             if on_error == "raise":
+                error.add_note("To read the other packets, pass on_error='skip' (bad packets are logged and counted) "
+                               "or unknown_terms='drop' (HPO ids newer than the hpo3 release are left out).")
                 raise
             skipped.append((source, str(error)))
 

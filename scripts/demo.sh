@@ -7,4 +7,4 @@ bash scripts/setup.sh
 mkdir -p runs/demo_cohort
 .venv/bin/papermill nbs/03_demo_cohort.ipynb runs/demo_cohort/03_demo_cohort.ipynb \
     -f params/demo_cohort.yaml -k python3 --cwd nbs --log-output --no-progress-bar "$@"
-.venv/bin/python -m gestaltm3d.demo stats data/demo
+.venv/bin/gestaltm3d-demo stats data/demo

@@ -94,3 +94,17 @@ def test_readme_opens_with_the_two_commands():
         assert (ROOT / command.split()[1]).is_file()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "scripts/test.sh" in ci
+
+
+def test_papermill_reads_every_parameter():
+    import papermill
+
+    for notebook in sorted((ROOT / "nbs").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        if not tagged:
+            continue
+        names = {line.split("=")[0].strip() for line in "".join(tagged[0]["source"]).splitlines()
+                 if "=" in line and not line.lstrip().startswith("#")}
+        inferred = set(papermill.inspect_notebook(str(notebook)))
+        assert names == inferred, f"{notebook.name}: papermill cannot parse {sorted(names - inferred)}"
