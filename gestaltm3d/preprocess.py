@@ -524,7 +524,8 @@ def folder_table(folder: str | Path,  # folder searched recursively for images
     "Return a minimal cohort table (image_id, patient_id, image_path, syndrome) for the images under `folder`."
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"image folder not found: {folder}")
+        raise FileNotFoundError(f"image folder not found: {folder}; check the path (with papermill: -p folder PATH; "
+                                "'shared:faces' names the faces in the public test data)")
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise ValueError(f"no images ({', '.join(IMAGE_SUFFIXES)}) under {folder}")
