@@ -24,7 +24,8 @@ def test_papermill_builds_demo_cohort(tmp_path):
     assert set(cohort.split) == {"train", "val", "test"}
     assert (out_dir / "README.md").read_text().startswith("# Synthetic demo cohort")
     settings = json.loads((out_dir / "settings.json").read_text())
-    assert settings["scale"] == 0.02 and settings["seed"] == 3
+    assert settings["scale"] == 0.02
+    assert settings["seed"] == 3
 
     cells = json.loads(executed.read_text())["cells"]
     injected = [c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])]
