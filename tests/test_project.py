@@ -79,7 +79,7 @@ def test_package_matches_notebooks(tmp_path):
     assert stale == [], f"run `nbdev-export`: modules out of date with their notebooks: {stale}"
 
 
-@pytest.mark.parametrize("notebook", ["03_demo_cohort.ipynb"])
+@pytest.mark.parametrize("notebook", ["03_demo_cohort.ipynb", "04_preprocess.ipynb", "05_train_vl.ipynb"])
 def test_parameterized_notebooks_have_parameters_cell(notebook):
     cells = json.loads((ROOT / "nbs" / notebook).read_text())["cells"]
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
