@@ -7,7 +7,7 @@ mapping) and for the network's forward pass alone, the process CPU time per imag
 and the process's peak resident memory. Other processes slow the wall-clock times down, so the 1-minute load average
 is recorded before and after.
 The configurations are DDColor's tiny model (ConvNeXt-T, run at 256 px) and the model of the DDColor paper (Kang et
-al., ICCV 2023: ConvNeXt-L, 512 px); `--skip-paper` leaves out the larger one. Writes benchmarks/results/colorize.json.
+al., ICCV 2023: ConvNeXt-L, 512 px). `--skip-paper` leaves out the larger one. Writes benchmarks/results/colorize.json.
 
     python benchmarks/bench_colorize.py [--images 3] [--size 512] [--threads 0] [--skip-paper] [--seed 0]
 """
