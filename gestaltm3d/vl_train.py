@@ -113,15 +113,17 @@ MODEL_INPUTS = ("input_ids", "attention_mask", "pixel_values", "image_grid_thw",
 
 
 def _model_device(model) -> torch.device:
-    return model.cls_embedding.device
+    "Return the device of the first parameter: the classifier's inputs go there."
+    return next(model.parameters()).device
 
 
 def _to_model(batch: dict, device: torch.device, index: int) -> tuple[dict, torch.Tensor]:
     "Return the model inputs and labels of `batch`, moved to `device`."
     if "labels" not in batch:
         raise ValueError(f"batch {index} has no 'labels'; each batch dict needs a [batch] tensor of class indices")
-    if "input_ids" not in batch:
-        raise ValueError(f"batch {index} has no 'input_ids'; build batches with VLClassifier.prepare_inputs")
+    if batch.get("input_ids") is None and batch.get("pixel_values") is None:
+        raise ValueError(f"batch {index} has neither 'input_ids' nor 'pixel_values'; build batches with "
+                         f"ClassifierCollator or VLClassifier.prepare_inputs")
     inputs = {name: batch[name].to(device) for name in MODEL_INPUTS if batch.get(name) is not None}
     return inputs, torch.as_tensor(batch["labels"]).to(device)
 
@@ -179,6 +181,13 @@ def _group_sizes(num_batches: int, grad_accum: int) -> list[int]:
     return [grad_accum] * full + ([rest] if rest else [])
 
 
+def _no_sync(model, accelerator, last_of_group: bool):
+    "Skip the gradient all-reduce of a wrapped model on all but the last batch of an accumulation group."
+    if accelerator is None or last_of_group or not hasattr(model, "no_sync"):
+        return nullcontext()
+    return model.no_sync()
+
+
 def train_one_epoch(model,  # a VLClassifier in training mode
                     batches,  # training batch dicts of this epoch; len() must work
                     optimizer: torch.optim.Optimizer,
@@ -189,6 +198,7 @@ def train_one_epoch(model,  # a VLClassifier in training mode
                     max_grad_norm: float | None = None,  # clip the global gradient norm, or None
                     bf16: bool = False,  # run forward passes under bfloat16 autocast
                     log_every: int = 10,  # log the mean loss every this many optimizer steps
+                    accelerator=None,  # an accelerate `Accelerator` when `model` is wrapped for several processes
                     ) -> float:
     "Train for one epoch with gradient accumulation and return the mean training loss over batches."
     device = _model_device(model)
@@ -204,17 +214,24 @@ def train_one_epoch(model,  # a VLClassifier in training mode
     for index, batch in enumerate(bar):
         group = group_of_batch[index]
         inputs, labels = _to_model(batch, device, index)
-        with _autocast(model, bf16):
-            loss = model(**inputs, labels=labels).loss
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"training loss is {float(loss)} at epoch {epoch}, batch {index + 1} "
-                                     f"(optimizer step {group + 1}); lower the learning rate, check that batch's "
-                                     f"inputs and labels, or turn off bf16")
-        (loss / sizes[group]).backward()
+        last = index in last_of_group
+        with _no_sync(model, accelerator, last):
+            with _autocast(model, bf16):
+                loss = model(**inputs, labels=labels).loss
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"training loss is {float(loss)} at epoch {epoch}, batch {index + 1} "
+                                         f"(optimizer step {group + 1}); lower the learning rate, check that "
+                                         f"batch's inputs and labels, or turn off bf16")
+            if accelerator is None:
+                (loss / sizes[group]).backward()
+            else:
+                accelerator.backward(loss / sizes[group])
         losses.append(float(loss))
 
-        if index in last_of_group:
-            if max_grad_norm is not None:
+        if last:
+            if max_grad_norm is not None and accelerator is not None:
+                accelerator.clip_grad_norm_(params, max_grad_norm)
+            elif max_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -226,7 +243,10 @@ def train_one_epoch(model,  # a VLClassifier in training mode
                 logger.info("epoch %d step %d/%d: loss %.4f", epoch, group + 1, len(sizes), recent)
     if len(losses) != len(batches):
         raise RuntimeError(f"train_one_epoch expected {len(batches)} batches but the iterable gave {len(losses)}")
-    return float(np.mean(losses))
+    mean_loss = torch.tensor(float(np.mean(losses)), device=device)
+    if accelerator is not None:  # every process saw an equal share of each global batch
+        mean_loss = accelerator.reduce(mean_loss, reduction="mean")
+    return float(mean_loss)
 
 # %% ../nbs/05f_vl_train.ipynb #1d67bb2e
 def _generators(batches) -> list[torch.Generator]:
@@ -384,6 +404,7 @@ def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
           class_names,  # class names in label order
           resume: bool = True,  # continue from run_dir/checkpoints/last/ when it exists
           stop_after: int | None = None,  # stop after this many epochs in this call, keeping the full schedule
+          accelerator=None,  # an accelerate `Accelerator` for several processes (DDP, FSDP, DeepSpeed), or None
           ) -> dict:
     "Train `model`, evaluate every epoch, keep the best and last checkpoints; return a summary of the run."
     config = config or TrainConfig()
@@ -410,6 +431,9 @@ def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
 
     run_dir.mkdir(parents=True, exist_ok=True)
     progress = _start_or_resume(model, optimizer, scheduler, train_batches, run_dir, config, resume)
+    trained, is_main = model, accelerator is None or accelerator.is_main_process
+    if accelerator is not None:  # wrap after restoring, so every process starts from the same checkpoint
+        trained, optimizer = accelerator.prepare(model, optimizer)
     first_epoch = progress["epoch"] + 1
     last_epoch = config.epochs if stop_after is None else min(config.epochs, progress["epoch"] + stop_after)
     if progress["stopped_early"]:
@@ -422,9 +446,9 @@ def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
         if hasattr(getattr(train_batches, "sampler", None), "set_epoch"):  # DistributedSampler
             train_batches.sampler.set_epoch(epoch)
         lrs = {group.get("name", str(i)): group["lr"] for i, group in enumerate(optimizer.param_groups)}
-        train_loss = train_one_epoch(model, train_batches, optimizer, scheduler, epoch=epoch,
+        train_loss = train_one_epoch(trained, train_batches, optimizer, scheduler, epoch=epoch,
                                      grad_accum=config.grad_accum, max_grad_norm=config.max_grad_norm, bf16=bf16,
-                                     log_every=config.log_every)
+                                     log_every=config.log_every, accelerator=accelerator)
         record = {"epoch": epoch, "train_loss": train_loss, "lr": lrs}
 
         if val_batches is not None:
@@ -432,18 +456,23 @@ def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
             record["val"] = _scalar_metrics(metrics)
             if progress["best_macro_f1"] is None or metrics["macro_f1"] > progress["best_macro_f1"]:
                 progress.update(best_epoch=epoch, best_macro_f1=metrics["macro_f1"], epochs_without_improvement=0)
-                model.save_pretrained(run_dir / "checkpoints" / "best")
-                atomic_write_json(run_dir / "checkpoints" / "best" / "val_metrics.json", {"epoch": epoch, **metrics})
+                if is_main:
+                    model.save_pretrained(run_dir / "checkpoints" / "best")
+                    atomic_write_json(run_dir / "checkpoints" / "best" / "val_metrics.json",
+                                      {"epoch": epoch, **metrics})
             else:
                 progress["epochs_without_improvement"] += 1
 
         record["seconds"] = time.perf_counter() - started
-        _append_log(run_dir / "log.jsonl", record)
         patience = config.early_stopping_patience
         progress["stopped_early"] = patience is not None and progress["epochs_without_improvement"] >= patience
         progress.update(epoch=epoch, config=asdict(config))
-        save_training_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler, train_batches,
-                                 progress)
+        if is_main:  # every process holds the same weights; one writes them
+            _append_log(run_dir / "log.jsonl", record)
+            save_training_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler, train_batches,
+                                     progress)
+        if accelerator is not None:
+            accelerator.wait_for_everyone()
         epochs_run += 1
         logger.info("epoch %d: train loss %.4f, val macro-F1 %s", epoch, train_loss,
                     record.get("val", {}).get("macro_f1"))
