@@ -1,7 +1,7 @@
 """Measure the HPO-similarity baseline on real published cases of the ten demo syndromes.
 
 Reads the shared phenopacket-store extract and keeps the cases whose OMIM diagnosis belongs to
-one of the ten demo syndromes (`gestaltm3d.syndromes.syndrome_for_omim`). For each case it ranks
+one of the ten demo syndromes (`gestaltm3d.predict.phenopacket_cases`). For each case it ranks
 all ten syndromes from the observed HPO terms with `gestaltm3d.annotations.rank_diseases`. It reports
 the number of cases per syndrome, top-1 and top-3 accuracy over cases, and the macro top-1
 accuracy over syndromes with at least 5 cases. Ties share the best rank, so a tie at the top counts as a
@@ -28,32 +28,18 @@ from gestaltm3d.core import atomic_write_json, project_root, setup_logging, shar
 from gestaltm3d.annotations import rank_diseases
 from gestaltm3d.hpo import hpo_release
 from gestaltm3d.phenopackets import read_phenopackets
-from gestaltm3d.syndromes import syndrome_for_omim, syndrome_omim_map
+from gestaltm3d.predict import phenopacket_cases
+from gestaltm3d.syndromes import syndrome_omim_map
 
 
-def syndrome_cases(packets) -> tuple[list[tuple], dict]:
-    "Return (case id, syndrome, present terms) for cases of a demo syndrome, and counts of those left out."
-    cases, left_out = [], {"other_disease": 0, "several_syndromes": 0, "no_present_terms": 0}
-    for packet in packets:
-        names = sorted({syndrome.name for syndrome in map(syndrome_for_omim, packet.omim_ids) if syndrome is not None})
-        if not names:
-            left_out["other_disease"] += 1
-        elif len(names) > 1:
-            left_out["several_syndromes"] += 1
-        elif not packet.hpo_present:
-            left_out["no_present_terms"] += 1
-        else:
-            cases.append((packet.id, names[0], packet.hpo_present))
-    return cases, left_out
-
-
-def evaluate(cases, candidates: dict, method: str, combine: str) -> pd.DataFrame:
-    "Rank the candidates for every case; one row per case with the true syndrome's rank."
+def evaluate(cases: pd.DataFrame, candidates: dict, method: str, combine: str) -> pd.DataFrame:
+    "Rank the candidates for every case of a `phenopacket_cases` table; one row per case with the true syndrome's rank."
     rows = []
-    for case_id, syndrome, hpo_ids in tqdm(cases, desc=f"{method}/{combine}"):
+    for case in tqdm(cases.itertuples(), total=len(cases), desc=f"{method}/{combine}"):
+        hpo_ids = case.hpo_present.split(";")
         ranking = rank_diseases(hpo_ids, candidates, method=method, combine=combine)
-        true_row = ranking[ranking["syndrome"] == syndrome].iloc[0]
-        rows.append({"case_id": case_id, "syndrome": syndrome, "n_terms": len(hpo_ids),
+        true_row = ranking[ranking["syndrome"] == case.syndrome].iloc[0]
+        rows.append({"case_id": case.image_id, "syndrome": case.syndrome, "n_terms": len(hpo_ids),
                      "rank": int(true_row["rank"]), "predicted": ranking.loc[0, "syndrome"]})
     return pd.DataFrame(rows)
 
@@ -93,7 +79,7 @@ def main() -> None:
     # Terms newer than hpo3's HPO release are dropped instead of losing the whole case.
     errors = []
     packets = read_phenopackets(store, on_error="skip", unknown_terms="drop", errors=errors)
-    cases, left_out = syndrome_cases(packets)
+    cases, left_out = phenopacket_cases(packets)
     candidates = syndrome_omim_map()
     print(f"{len(cases)} cases of the ten syndromes among {len(packets)} phenopackets "
           f"({len(errors)} unreadable); left out: {left_out}")
