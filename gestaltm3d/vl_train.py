@@ -226,7 +226,7 @@ def train_one_epoch(model,  # a VLClassifier in training mode
                 (loss / sizes[group]).backward()
             else:
                 accelerator.backward(loss / sizes[group])
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
 
         if last:
             if max_grad_norm is not None and accelerator is not None:
@@ -288,6 +288,13 @@ def _set_rng_state(state: dict, batches) -> None:
         generator.set_state(saved)
 
 
+def _persistent_buffers(model) -> dict[str, torch.Tensor]:
+    "Return the buffers in the model's state dict, such as batch-norm running statistics, without the loss's."
+    parameter_names = {name for name, _ in model.named_parameters()}
+    return {name: tensor for name, tensor in model.state_dict(keep_vars=True).items()
+            if name not in parameter_names and not name.startswith("loss_fn.")}
+
+
 def save_training_checkpoint(checkpoint_dir: str | Path,  # folder to write, replaced if it exists
                              model, optimizer, scheduler,
                              batches,  # the training batches, whose DataLoader generator state is saved
@@ -303,6 +310,10 @@ def save_training_checkpoint(checkpoint_dir: str | Path,  # folder to write, rep
         trainable = {name: param.detach().cpu().contiguous()
                      for name, param in model.named_parameters() if param.requires_grad}
         save_file(trainable, staging / "trainable.safetensors")
+        buffers = _persistent_buffers(model)
+        if buffers:
+            save_file({name: tensor.detach().cpu().contiguous() for name, tensor in buffers.items()},
+                      staging / "buffers.safetensors")
         torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                     "rng": _rng_state(batches)}, staging / "training_state.pt")
         atomic_write_json(staging / "trainer_state.json", progress)
@@ -330,6 +341,16 @@ def load_training_checkpoint(checkpoint_dir: str | Path,  # folder written by sa
     with torch.no_grad():
         for name, tensor in saved.items():
             params[name].copy_(tensor)
+
+    buffers_path = checkpoint_dir / "buffers.safetensors"
+    if buffers_path.is_file():
+        saved_buffers, buffers = load_file(buffers_path), _persistent_buffers(model)
+        if set(saved_buffers) != set(buffers):
+            raise ValueError(f"{buffers_path} has buffers {sorted(saved_buffers)[:3]} but the model has "
+                             f"{sorted(buffers)[:3]}; resume with the model of the interrupted run")
+        with torch.no_grad():
+            for name, tensor in saved_buffers.items():
+                buffers[name].copy_(tensor)
 
     state = torch.load(checkpoint_dir / "training_state.pt", map_location="cpu", weights_only=True)
     optimizer.load_state_dict(state["optimizer"])
@@ -395,6 +416,12 @@ def _start_or_resume(model, optimizer, scheduler, train_batches, run_dir: Path, 
             "stopped_early": False}
 
 # %% ../nbs/05f_vl_train.ipynb #0851ed3f
+def _num_samples(batches) -> int | None:
+    "Return the number of training samples per epoch and process, when the batches can tell."
+    sampler = getattr(batches, "sampler", None)
+    return len(sampler) if sampler is not None and hasattr(sampler, "__len__") else None
+
+
 def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
           train_batches,  # training batch dicts: a list, or a DataLoader (seeded generator for exact resume)
           val_batches,  # validation batch dicts, or None to skip validation (no best checkpoint)
@@ -449,7 +476,8 @@ def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
         train_loss = train_one_epoch(trained, train_batches, optimizer, scheduler, epoch=epoch,
                                      grad_accum=config.grad_accum, max_grad_norm=config.max_grad_norm, bf16=bf16,
                                      log_every=config.log_every, accelerator=accelerator)
-        record = {"epoch": epoch, "train_loss": train_loss, "lr": lrs}
+        record = {"epoch": epoch, "train_loss": train_loss, "lr": lrs, "train_seconds": time.perf_counter() - started,
+                  "train_samples": _num_samples(train_batches)}
 
         if val_batches is not None:
             metrics = evaluate(model, val_batches, class_names=class_names, bf16=bf16)
