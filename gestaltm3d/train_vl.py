@@ -10,7 +10,7 @@ __all__ = ['logger', 'BASELINES', 'TINY_PREFIX', 'JobSettings', 'resolve_backbon
            'official_test_metrics', 'predictions_table', 'plot_training_curves', 'save_figure', 'run_job',
            'evaluate_phenopackets', 'main']
 
-# %% ../nbs/05_train_vl.ipynb #5c69ddff
+# %% ../nbs/05_train_vl.ipynb #3899c5e0
 import argparse
 import json
 import logging
@@ -39,7 +39,7 @@ from .vl_train import MODEL_INPUTS, SCHEDULES, TrainConfig, train
 
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/05_train_vl.ipynb #5c603064
+# %% ../nbs/05_train_vl.ipynb #e170ff36
 BASELINES = ("cnn", "hpo_similarity")  # backbone values that select a comparison model instead of Qwen-VL
 
 
@@ -118,7 +118,7 @@ class JobSettings:
             raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
         return cls.from_mapping(values)
 
-# %% ../nbs/05_train_vl.ipynb #d53c9e64
+# %% ../nbs/05_train_vl.ipynb #506d1e0f
 TINY_PREFIX = "tiny:"
 
 
@@ -130,7 +130,7 @@ def resolve_backbone(name: str,  # 'tiny:FAMILY', a folder, a registry name or a
         return str(tiny_backbone_path(name[len(TINY_PREFIX):]))
     return name
 
-# %% ../nbs/05_train_vl.ipynb #14d8b426
+# %% ../nbs/05_train_vl.ipynb #b719407d
 def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, split and hpo_present columns
                           labels: dict[str, int],  # syndrome name -> class index
                           modality: str = "image+text",  # one of `gestaltm3d.vl_data.MODALITIES`
@@ -159,7 +159,7 @@ def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, s
                          f"cohort's split and hpo_present columns")
     return {name: table.reset_index(drop=True) for name, table in splits.items()}
 
-# %% ../nbs/05_train_vl.ipynb #06669e34
+# %% ../nbs/05_train_vl.ipynb #fc04482c
 def _classifier_class(backbone: str):
     "Return the classifier class of a backbone setting: the CNN baseline or `VLClassifier`."
     if backbone == "cnn":
@@ -197,7 +197,7 @@ def build_classifier(settings: JobSettings,
     logger.info("trainable parameters: %s", model.trainable_parameter_counts())
     return model
 
-# %% ../nbs/05_train_vl.ipynb #1d8865a2
+# %% ../nbs/05_train_vl.ipynb #fe92d2b9
 def _collator(model, backbone: str):
     if backbone == "cnn":
         from gestaltm3d.baselines import CNNCollator
@@ -227,7 +227,7 @@ def make_batches(settings: JobSettings,
             "val": loader("val") if len(datasets["val"]) else None,
             "test": loader("test")}
 
-# %% ../nbs/05_train_vl.ipynb #b9f32501
+# %% ../nbs/05_train_vl.ipynb #5b07ddb2
 def job_accelerator():
     "Return an accelerate `Accelerator` when the job runs in several processes, else None."
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -245,7 +245,7 @@ def job_accelerator():
     logger.info("training in %d processes (%s)", accelerator.num_processes, accelerator.distributed_type)
     return accelerator
 
-# %% ../nbs/05_train_vl.ipynb #8592af36
+# %% ../nbs/05_train_vl.ipynb #4a1c6b42
 @torch.no_grad()
 def predict_batches(model,  # a VLClassifier or the CNN baseline
                     batches,  # batch dicts from the run's collator, in a fixed order
@@ -286,7 +286,7 @@ def score_test_set(probs,  # [rows, classes] class probabilities
     metrics["n_boot"] = int(n_boot)
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #53d79e0d
+# %% ../nbs/05_train_vl.ipynb #dd8d1282
 def results_by_group(probs,  # [rows, classes] class probabilities
                      rows: pd.DataFrame,  # test rows, with sex and age_years columns where known
                      class_names,  # class names in label order
@@ -324,7 +324,7 @@ def official_test_metrics(probs,  # [rows, classes] class probabilities
         results[subset] = entry
     return results
 
-# %% ../nbs/05_train_vl.ipynb #4e25120d
+# %% ../nbs/05_train_vl.ipynb #54d6f737
 def predictions_table(rows: pd.DataFrame,  # test rows with image_id, patient_id and syndrome
                       probs,  # [rows, classes] class probabilities, in the order of `rows`
                       class_names,  # class names in label order
@@ -372,7 +372,7 @@ def save_figure(figure: matplotlib.figure.Figure,  # figure to save
         figure.savefig(file, format="png", dpi=120)
     return Path(path)
 
-# %% ../nbs/05_train_vl.ipynb #36ccbaad
+# %% ../nbs/05_train_vl.ipynb #a374d236
 def _check_resumable(run_dir: Path, record: dict) -> None:
     "Warn about settings that differ from those of an earlier run in the same folder."
     previous_path = run_dir / "job.json"
@@ -439,8 +439,8 @@ def run_job(settings: JobSettings,
         atomic_write_json(run_dir / "job.json", record)
 
     if settings.backbone == "hpo_similarity":
-        from gestaltm3d.baselines import hpo_similarity_probs
-        probs, summary = hpo_similarity_probs(splits["test"], class_names), {"best_epoch": None}
+        from gestaltm3d.baselines import hpo_similarity_scores, scores_to_probs
+        probs, summary = scores_to_probs(hpo_similarity_scores(splits["test"], class_names)), {"best_epoch": None}
     else:
         probs, summary = _train_and_predict(settings, splits, class_names, run_dir, accelerator, stop_after)
         if probs is None:
@@ -466,7 +466,7 @@ def run_job(settings: JobSettings,
                 *metrics["ci"]["macro_top1"], metrics["top1"], metrics["n_test"])
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #9a987c16
+# %% ../nbs/05_train_vl.ipynb #51b55700
 def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json and model/
                           source: str | Path,  # phenopacket file, folder or zip
                           n_boot: int = 1000,  # patient-level bootstrap resamples
@@ -480,7 +480,10 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
     if run.modality == "image":
         raise ValueError(f"run {run_dir} is image-only; phenopackets have no photos, so score a run with "
                          f"modality 'text' or 'image+text'")
-    cases, left_out = phenopacket_cases(read_phenopackets(source))
+    errors: list = []
+    # HPO ids newer than hpo3's release are dropped from a case, and unreadable files are skipped; both are counted.
+    cases, left_out = phenopacket_cases(read_phenopackets(source, on_error="skip", unknown_terms="drop", errors=errors))
+    left_out = {**left_out, "unreadable": len(errors)}
     if cases.empty:
         raise ValueError(f"no phenopacket in {source} has a diagnosis among the ten syndromes")
     probs = predict_table(replace(run, modality="text"), cases)
@@ -496,7 +499,7 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
                                     "top1": float(hits[labels == i].mean()) if counts.get(name, 0) else None}
                              for i, name in enumerate(run.class_names)}}
 
-# %% ../nbs/05_train_vl.ipynb #4a4b16e2
+# %% ../nbs/05_train_vl.ipynb #b2473961
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the main job from a params file."
     parser = argparse.ArgumentParser(prog="python -m gestaltm3d.train_vl", description=main.__doc__)
@@ -517,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({key: metrics[key] for key in ("top1", "macro_top1", "macro_f1", "n_test")}))
     return 0
 
-# %% ../nbs/05_train_vl.ipynb #f1c9ad33
+# %% ../nbs/05_train_vl.ipynb #d2e30fbb
 if __name__ == "__main__":  # python -m gestaltm3d.train_vl; skipped when the notebook runs
     # Call the imported module's main, so that loggers carry the package's names, not '__main__'.
     from gestaltm3d.train_vl import main as _main
