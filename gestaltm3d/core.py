@@ -319,6 +319,11 @@ EXTERNAL_FILES: dict[str, ExternalFile] = {f.name: f for f in [
     ExternalFile("arcface_r50", "w600k_r50.onnx", "ArcFace face embeddings for the match attack",
                  "InsightFace buffalo_l model pack", "non-commercial research use only (InsightFace models)",
                  "download the buffalo_l pack from InsightFace and place w600k_r50.onnx in $GESTALTM3D_WEIGHTS_DIR"),
+    ExternalFile("inception_fid", "inception-2015-12-05.pt", "Inception-v3 features for FID, KID and precision/recall",
+                 "NVIDIA StyleGAN2-ADA metrics: TorchScript translation of TensorFlow's inception-2015-12-05 graph",
+                 "unknown here; check NVIDIA's terms for the file and Google's for the TensorFlow model before redistributing",
+                 "download https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt "
+                 "and place it in $GESTALTM3D_WEIGHTS_DIR"),
     ExternalFile("qwen2_5_vl_7b", "Qwen2.5-VL-7B-Instruct", "default vision-language backbone",
                  "Hugging Face hub: Qwen/Qwen2.5-VL-7B-Instruct", "Apache-2.0",
                  "`huggingface-cli download Qwen/Qwen2.5-VL-7B-Instruct --local-dir $GESTALTM3D_WEIGHTS_DIR/Qwen2.5-VL-7B-Instruct`",
