@@ -10,7 +10,7 @@ __all__ = ['logger', 'BASELINES', 'TINY_PREFIX', 'JobSettings', 'resolve_backbon
            'official_test_metrics', 'predictions_table', 'plot_training_curves', 'save_figure', 'run_job',
            'evaluate_phenopackets', 'main']
 
-# %% ../nbs/05_train_vl.ipynb #3899c5e0
+# %% ../nbs/05_train_vl.ipynb #322ffe73
 import argparse
 import json
 import logging
@@ -39,7 +39,7 @@ from .vl_train import MODEL_INPUTS, SCHEDULES, TrainConfig, train
 
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/05_train_vl.ipynb #e170ff36
+# %% ../nbs/05_train_vl.ipynb #fa5018ad
 BASELINES = ("cnn", "hpo_similarity")  # backbone values that select a comparison model instead of Qwen-VL
 
 
@@ -57,6 +57,7 @@ class JobSettings:
     pooling: str = "cls"  # 'cls', 'last' or 'mean'
     mlp_hidden: int = 0  # width of an MLP layer before the linear head, 0 for none
     dropout: float = 0.1  # dropout on the pooled state before the head
+    cnn_image_size: int = 112  # input side of the small CNN baseline, pixels
     freeze_language_model: bool = True
     freeze_vision: bool = False
     freeze_merger: bool = False
@@ -118,7 +119,7 @@ class JobSettings:
             raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
         return cls.from_mapping(values)
 
-# %% ../nbs/05_train_vl.ipynb #506d1e0f
+# %% ../nbs/05_train_vl.ipynb #c150f7e5
 TINY_PREFIX = "tiny:"
 
 
@@ -130,7 +131,7 @@ def resolve_backbone(name: str,  # 'tiny:FAMILY', a folder, a registry name or a
         return str(tiny_backbone_path(name[len(TINY_PREFIX):]))
     return name
 
-# %% ../nbs/05_train_vl.ipynb #b719407d
+# %% ../nbs/05_train_vl.ipynb #1ed64873
 def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, split and hpo_present columns
                           labels: dict[str, int],  # syndrome name -> class index
                           modality: str = "image+text",  # one of `gestaltm3d.vl_data.MODALITIES`
@@ -159,7 +160,7 @@ def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, s
                          f"cohort's split and hpo_present columns")
     return {name: table.reset_index(drop=True) for name, table in splits.items()}
 
-# %% ../nbs/05_train_vl.ipynb #fc04482c
+# %% ../nbs/05_train_vl.ipynb #b064ae09
 def _classifier_class(backbone: str):
     "Return the classifier class of a backbone setting: the CNN baseline or `VLClassifier`."
     if backbone == "cnn":
@@ -176,7 +177,7 @@ def build_classifier(settings: JobSettings,
     if settings.backbone == "cnn":
         from gestaltm3d.baselines import SmallCNNClassifier, SmallCNNConfig
         model = SmallCNNClassifier(SmallCNNConfig(num_labels=len(class_names), labels=list(class_names),
-                                                  dropout=settings.dropout))
+                                                  dropout=settings.dropout, image_size=settings.cnn_image_size))
     else:
         model = VLClassifier(VLClassifierConfig(backbone=resolve_backbone(settings.backbone),
                                                 num_labels=len(class_names), pooling=settings.pooling,
@@ -197,11 +198,11 @@ def build_classifier(settings: JobSettings,
     logger.info("trainable parameters: %s", model.trainable_parameter_counts())
     return model
 
-# %% ../nbs/05_train_vl.ipynb #fe92d2b9
+# %% ../nbs/05_train_vl.ipynb #20bf0f56
 def _collator(model, backbone: str):
     if backbone == "cnn":
         from gestaltm3d.baselines import CNNCollator
-        return CNNCollator()
+        return CNNCollator(image_size=model.config.image_size)
     return ClassifierCollator.for_classifier(model)
 
 
@@ -227,7 +228,7 @@ def make_batches(settings: JobSettings,
             "val": loader("val") if len(datasets["val"]) else None,
             "test": loader("test")}
 
-# %% ../nbs/05_train_vl.ipynb #5b07ddb2
+# %% ../nbs/05_train_vl.ipynb #a3d96838
 def job_accelerator():
     "Return an accelerate `Accelerator` when the job runs in several processes, else None."
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -245,7 +246,7 @@ def job_accelerator():
     logger.info("training in %d processes (%s)", accelerator.num_processes, accelerator.distributed_type)
     return accelerator
 
-# %% ../nbs/05_train_vl.ipynb #4a1c6b42
+# %% ../nbs/05_train_vl.ipynb #9b0cbc8a
 @torch.no_grad()
 def predict_batches(model,  # a VLClassifier or the CNN baseline
                     batches,  # batch dicts from the run's collator, in a fixed order
@@ -286,7 +287,7 @@ def score_test_set(probs,  # [rows, classes] class probabilities
     metrics["n_boot"] = int(n_boot)
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #dd8d1282
+# %% ../nbs/05_train_vl.ipynb #df496ba9
 def results_by_group(probs,  # [rows, classes] class probabilities
                      rows: pd.DataFrame,  # test rows, with sex and age_years columns where known
                      class_names,  # class names in label order
@@ -324,7 +325,7 @@ def official_test_metrics(probs,  # [rows, classes] class probabilities
         results[subset] = entry
     return results
 
-# %% ../nbs/05_train_vl.ipynb #54d6f737
+# %% ../nbs/05_train_vl.ipynb #1c5b50f7
 def predictions_table(rows: pd.DataFrame,  # test rows with image_id, patient_id and syndrome
                       probs,  # [rows, classes] class probabilities, in the order of `rows`
                       class_names,  # class names in label order
@@ -372,7 +373,7 @@ def save_figure(figure: matplotlib.figure.Figure,  # figure to save
         figure.savefig(file, format="png", dpi=120)
     return Path(path)
 
-# %% ../nbs/05_train_vl.ipynb #a374d236
+# %% ../nbs/05_train_vl.ipynb #053c4545
 def _check_resumable(run_dir: Path, record: dict) -> None:
     "Warn about settings that differ from those of an earlier run in the same folder."
     previous_path = run_dir / "job.json"
@@ -466,7 +467,7 @@ def run_job(settings: JobSettings,
                 *metrics["ci"]["macro_top1"], metrics["top1"], metrics["n_test"])
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #51b55700
+# %% ../nbs/05_train_vl.ipynb #e50b037b
 def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json and model/
                           source: str | Path,  # phenopacket file, folder or zip
                           n_boot: int = 1000,  # patient-level bootstrap resamples
@@ -499,7 +500,7 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
                                     "top1": float(hits[labels == i].mean()) if counts.get(name, 0) else None}
                              for i, name in enumerate(run.class_names)}}
 
-# %% ../nbs/05_train_vl.ipynb #b2473961
+# %% ../nbs/05_train_vl.ipynb #26c4b2be
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the main job from a params file."
     parser = argparse.ArgumentParser(prog="python -m gestaltm3d.train_vl", description=main.__doc__)
@@ -520,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({key: metrics[key] for key in ("top1", "macro_top1", "macro_f1", "n_test")}))
     return 0
 
-# %% ../nbs/05_train_vl.ipynb #d2e30fbb
+# %% ../nbs/05_train_vl.ipynb #29dbb19c
 if __name__ == "__main__":  # python -m gestaltm3d.train_vl; skipped when the notebook runs
     # Call the imported module's main, so that loggers carry the package's names, not '__main__'.
     from gestaltm3d.train_vl import main as _main
