@@ -10,12 +10,13 @@ __all__ = ['logger', 'BASELINES', 'TINY_PREFIX', 'JobSettings', 'resolve_backbon
            'official_test_metrics', 'predictions_table', 'plot_training_curves', 'save_figure', 'run_job',
            'evaluate_phenopackets', 'main']
 
-# %% ../nbs/05_train_vl.ipynb #322ffe73
+# %% ../nbs/05_train_vl.ipynb #87849c78
 import argparse
 import json
 import logging
 import os
 import shutil
+import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -39,7 +40,7 @@ from .vl_train import MODEL_INPUTS, SCHEDULES, TrainConfig, train
 
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/05_train_vl.ipynb #fa5018ad
+# %% ../nbs/05_train_vl.ipynb #0c6590c5
 BASELINES = ("cnn", "hpo_similarity")  # backbone values that select a comparison model instead of Qwen-VL
 
 
@@ -52,6 +53,7 @@ class JobSettings:
     backbone: str = "qwen2_5_vl_7b"  # 'tiny:FAMILY', a folder, a registry name or hub id, or one of BASELINES
     modality: str = "image+text"  # one of `gestaltm3d.vl_data.MODALITIES`
     modality_dropout: bool = False  # also train on image-only and text-only copies of each case
+    image_only_cases: bool = True  # with image+text, also train on cases without HPO terms, image-only
     demographics: bool = False  # start each prompt with sex, age and ethnicity
     excluded: bool = False  # end each prompt with the excluded HPO terms
     pooling: str = "cls"  # 'cls', 'last' or 'mean'
@@ -87,6 +89,7 @@ class JobSettings:
     phenopackets: str | None = None  # phenopacket file, folder or zip for the text pathway
 
     def __post_init__(self):
+        self._coerce_numbers()
         choices = {"modality": MODALITIES, "loss": LOSSES, "schedule": SCHEDULES, "pooling": ("cls", "last", "mean")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -100,6 +103,18 @@ class JobSettings:
         for name in ("epochs", "batch_size", "grad_accum", "n_boot"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+    def _coerce_numbers(self) -> None:
+        "Read numbers given as text, such as '1e-4' (YAML 1.1 reads it as a string), and reject other text."
+        for field in fields(self):
+            value = getattr(self, field.name)
+            kind = field.type.__name__ if isinstance(field.type, type) else str(field.type)
+            if not isinstance(value, str) or not kind.startswith(("float", "int")):
+                continue
+            try:
+                setattr(self, field.name, float(value) if kind.startswith("float") else int(value))
+            except ValueError:
+                raise ValueError(f"{field.name}={value!r} is not a number; give a {kind.split(' ')[0]}") from None
 
     @classmethod
     def from_mapping(cls, values: dict) -> "JobSettings":
@@ -119,7 +134,7 @@ class JobSettings:
             raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
         return cls.from_mapping(values)
 
-# %% ../nbs/05_train_vl.ipynb #c150f7e5
+# %% ../nbs/05_train_vl.ipynb #5b653176
 TINY_PREFIX = "tiny:"
 
 
@@ -131,12 +146,13 @@ def resolve_backbone(name: str,  # 'tiny:FAMILY', a folder, a registry name or a
         return str(tiny_backbone_path(name[len(TINY_PREFIX):]))
     return name
 
-# %% ../nbs/05_train_vl.ipynb #1ed64873
+# %% ../nbs/05_train_vl.ipynb #9f72acdb
 def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, split and hpo_present columns
                           labels: dict[str, int],  # syndrome name -> class index
                           modality: str = "image+text",  # one of `gestaltm3d.vl_data.MODALITIES`
                           max_train_images: int | None = None,  # keep at most this many training rows, or None
                           seed: int = 0,  # seed of the training subsample
+                          image_only_cases: bool = False,  # with 'image+text', keep training rows without HPO text
                           ) -> dict[str, pd.DataFrame]:
     "Split a cohort into train, val and test tables of classifiable rows."
     if modality not in MODALITIES:
@@ -146,21 +162,22 @@ def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, s
     rows = cohort[cohort["syndrome"].isin(list(labels))]
     with_text = has_hpo_text(rows)
 
-    train_rows = rows[(rows["split"] == "train") & (with_text if modality != "image" else True)]
+    text_needed = modality == "text" or (modality == "image+text" and not image_only_cases)
+    train_rows = rows[(rows["split"] == "train") & (with_text if text_needed else True)]
     if max_train_images is not None and len(train_rows) > max_train_images:
         train_rows = train_rows.sample(n=int(max_train_images), random_state=seed).sort_index()
     splits = {"train": train_rows,
               "val": rows[(rows["split"] == "val") & with_text],
               "test": rows[(rows["split"] == "test") & with_text]}
     logger.info("%d classifiable rows of %d; train %d (%s), val %d, test %d (rows with HPO text)", len(rows),
-                len(cohort), len(splits["train"]), "all" if modality == "image" else "rows with HPO text",
+                len(cohort), len(splits["train"]), "rows with HPO text" if text_needed else "all",
                 len(splits["val"]), len(splits["test"]))
     if splits["train"].empty or splits["test"].empty:
         raise ValueError(f"empty split: train {len(splits['train'])}, test {len(splits['test'])} rows; check the "
                          f"cohort's split and hpo_present columns")
     return {name: table.reset_index(drop=True) for name, table in splits.items()}
 
-# %% ../nbs/05_train_vl.ipynb #b064ae09
+# %% ../nbs/05_train_vl.ipynb #89d9403f
 def _classifier_class(backbone: str):
     "Return the classifier class of a backbone setting: the CNN baseline or `VLClassifier`."
     if backbone == "cnn":
@@ -198,7 +215,7 @@ def build_classifier(settings: JobSettings,
     logger.info("trainable parameters: %s", model.trainable_parameter_counts())
     return model
 
-# %% ../nbs/05_train_vl.ipynb #20bf0f56
+# %% ../nbs/05_train_vl.ipynb #146c6370
 def _collator(model, backbone: str):
     if backbone == "cnn":
         from gestaltm3d.baselines import CNNCollator
@@ -217,7 +234,9 @@ def make_batches(settings: JobSettings,
     text = TextSettings(demographics=settings.demographics, excluded=settings.excluded)
     datasets = {name: CohortDataset(rows, label_map={n: i for i, n in enumerate(model.config.labels)},
                                     modality=settings.modality, text=text,
-                                    modality_dropout=settings.modality_dropout and name == "train")
+                                    modality_dropout=settings.modality_dropout and name == "train",
+                                    image_only_without_text=(name == "train" and settings.modality == "image+text"
+                                                             and settings.image_only_cases))
                 for name, rows in splits.items()}
     collate = _collator(model, settings.backbone)
     sampler = torch.utils.data.DistributedSampler(datasets["train"], num_replicas=world_size, rank=rank,
@@ -228,7 +247,7 @@ def make_batches(settings: JobSettings,
             "val": loader("val") if len(datasets["val"]) else None,
             "test": loader("test")}
 
-# %% ../nbs/05_train_vl.ipynb #a3d96838
+# %% ../nbs/05_train_vl.ipynb #1fe67aa0
 def job_accelerator():
     "Return an accelerate `Accelerator` when the job runs in several processes, else None."
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -246,7 +265,7 @@ def job_accelerator():
     logger.info("training in %d processes (%s)", accelerator.num_processes, accelerator.distributed_type)
     return accelerator
 
-# %% ../nbs/05_train_vl.ipynb #9b0cbc8a
+# %% ../nbs/05_train_vl.ipynb #e3e25da6
 @torch.no_grad()
 def predict_batches(model,  # a VLClassifier or the CNN baseline
                     batches,  # batch dicts from the run's collator, in a fixed order
@@ -287,7 +306,7 @@ def score_test_set(probs,  # [rows, classes] class probabilities
     metrics["n_boot"] = int(n_boot)
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #df496ba9
+# %% ../nbs/05_train_vl.ipynb #f8ca8de3
 def results_by_group(probs,  # [rows, classes] class probabilities
                      rows: pd.DataFrame,  # test rows, with sex and age_years columns where known
                      class_names,  # class names in label order
@@ -325,7 +344,7 @@ def official_test_metrics(probs,  # [rows, classes] class probabilities
         results[subset] = entry
     return results
 
-# %% ../nbs/05_train_vl.ipynb #1c5b50f7
+# %% ../nbs/05_train_vl.ipynb #df01f9ec
 def predictions_table(rows: pd.DataFrame,  # test rows with image_id, patient_id and syndrome
                       probs,  # [rows, classes] class probabilities, in the order of `rows`
                       class_names,  # class names in label order
@@ -373,7 +392,7 @@ def save_figure(figure: matplotlib.figure.Figure,  # figure to save
         figure.savefig(file, format="png", dpi=120)
     return Path(path)
 
-# %% ../nbs/05_train_vl.ipynb #053c4545
+# %% ../nbs/05_train_vl.ipynb #13378254
 def _check_resumable(run_dir: Path, record: dict) -> None:
     "Warn about settings that differ from those of an earlier run in the same folder."
     previous_path = run_dir / "job.json"
@@ -432,7 +451,7 @@ def run_job(settings: JobSettings,
     is_main = accelerator is None or accelerator.is_main_process
     class_names = syndrome_names()
     splits = classification_splits(read_cohort(cohort_path), label_map(), settings.modality,
-                                   settings.max_train_images, settings.seed)
+                                   settings.max_train_images, settings.seed, settings.image_only_cases)
     record = {**asdict(settings), "cohort": str(cohort_path), "run_dir": str(run_dir), "class_names": class_names}
     if is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -467,7 +486,7 @@ def run_job(settings: JobSettings,
                 *metrics["ci"]["macro_top1"], metrics["top1"], metrics["n_test"])
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #e50b037b
+# %% ../nbs/05_train_vl.ipynb #70a496f5
 def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json and model/
                           source: str | Path,  # phenopacket file, folder or zip
                           n_boot: int = 1000,  # patient-level bootstrap resamples
@@ -500,7 +519,7 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
                                     "top1": float(hits[labels == i].mean()) if counts.get(name, 0) else None}
                              for i, name in enumerate(run.class_names)}}
 
-# %% ../nbs/05_train_vl.ipynb #26c4b2be
+# %% ../nbs/05_train_vl.ipynb #773b1cd9
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the main job from a params file."
     parser = argparse.ArgumentParser(prog="python -m gestaltm3d.train_vl", description=main.__doc__)
@@ -521,8 +540,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({key: metrics[key] for key in ("top1", "macro_top1", "macro_f1", "n_test")}))
     return 0
 
-# %% ../nbs/05_train_vl.ipynb #29dbb19c
-if __name__ == "__main__":  # python -m gestaltm3d.train_vl; skipped when the notebook runs
+# %% ../nbs/05_train_vl.ipynb #d2099d23
+# A Jupyter kernel (papermill's too) also runs as '__main__', so the entry point checks for one.
+if __name__ == "__main__" and "ipykernel" not in sys.modules:  # python -m gestaltm3d.train_vl
     # Call the imported module's main, so that loggers carry the package's names, not '__main__'.
     from gestaltm3d.train_vl import main as _main
     raise SystemExit(_main())

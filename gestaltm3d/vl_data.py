@@ -92,6 +92,7 @@ class CohortDataset(torch.utils.data.Dataset):
                  image_size: int | None = 224,  # side of the square the photo is resized to, in pixels; None keeps it
                  split: str | None = None,  # keep only rows of this split ('train', 'val' or 'test'), or None for all
                  modality_dropout: bool = False,  # add image-only and text-only copies of every case (3x the items)
+                 image_only_without_text: bool = False,  # with 'image+text', keep cases without HPO terms as image-only
                  root: str | Path | None = None,  # folder that relative image paths start from
                  ):
         if modality not in MODALITIES:
@@ -106,6 +107,9 @@ class CohortDataset(torch.utils.data.Dataset):
         self.cohort = cohort.reset_index(drop=True)
         self.label_map, self.modality, self.text = dict(label_map), modality, text
         self.image_size, self.modality_dropout = image_size, modality_dropout
+        if image_only_without_text and modality != "image+text":
+            raise ValueError(f"image_only_without_text needs modality='image+text', got {modality!r}")
+        text_optional = image_only_without_text
         self.root = Path(root).expanduser() if root is not None else None
 
         uses_image, uses_text = modality != "text", modality != "image"
@@ -114,7 +118,9 @@ class CohortDataset(torch.utils.data.Dataset):
         for position, row in rows:
             image_id = str(row["image_id"])
             self.labels.append(_row_label(row["syndrome"], self.label_map, position + 1, image_id))
-            self.prompts.append(self._prompt(row, position + 1) if uses_text else "")
+            has_text = bool(_hpo_cell_ids(_optional(row, "hpo_present")))
+            self.prompts.append(self._prompt(row, position + 1) if uses_text and (has_text or not text_optional)
+                                else "")
             self.image_paths.append(_row_image_path(row["image_path"], self.root, position + 1, image_id)
                                     if uses_image else None)
         logger.info("dataset of %d cases (%s%s, split %s)", len(self.cohort), modality,
@@ -151,7 +157,8 @@ class CohortDataset(torch.utils.data.Dataset):
         index %= len(self)
         case, copy = index % len(self.cohort), index // len(self.cohort)
         row = self.cohort.iloc[case]
-        with_image = self.modality != "text" and copy != 2
+        # A case without HPO text stays image-only, also in its text-only copy.
+        with_image = self.modality != "text" and (copy != 2 or not self.prompts[case])
         with_text = self.modality != "image" and copy != 1
         return {"image": self._image(self.image_paths[case]) if with_image else None,
                 "prompt": self.prompts[case] if with_text else "",

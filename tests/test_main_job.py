@@ -29,7 +29,7 @@ def smoke_cohort(tmp_path_factory):
 def params_file(folder: Path, cohort: Path, **settings) -> Path:
     "Write a params file: params/demo.yaml with the smoke cohort and the given changes."
     values = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
-    values.update(cohort=str(cohort), epochs=3, n_boot=20, max_train_images=32, **settings)
+    values.update({"cohort": str(cohort), "epochs": 3, "n_boot": 20, "max_train_images": 32, **settings})
     path = folder / "params.yaml"
     path.write_text(yaml.safe_dump(values))
     return path
@@ -92,3 +92,18 @@ def test_two_gloo_processes_match_one(tmp_path, smoke_cohort):
         np.testing.assert_allclose(double["val"]["loss"], single["val"]["loss"], atol=1e-4)
     # The first epoch must have moved the weights, or equal losses would prove nothing.
     assert abs(logs[0][2]["train_loss"] - logs[0][0]["train_loss"]) > 1e-3
+
+
+def test_papermill_runs_the_main_job_notebook(tmp_path, smoke_cohort):
+    # The README's main-job route: papermill with a params file, here the demo params on the smoke cohort.
+    run_dir = tmp_path / "run"
+    params = params_file(tmp_path, smoke_cohort, epochs=1, run_dir=str(run_dir))
+    command = [str(Path(sys.executable).parent / "papermill"), str(ROOT / "nbs" / "05_train_vl.ipynb"),
+               str(tmp_path / "executed.ipynb"), "-f", str(params), "-k", "python3", "--cwd", str(ROOT / "nbs"),
+               "--no-progress-bar"]
+    result = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["n_test"] > 0 and 0 <= metrics["macro_top1"] <= 1
+    for name in ("confusion_matrix.png", "training_curves.png", "predictions.csv", "job.json"):
+        assert (run_dir / name).stat().st_size > 0
