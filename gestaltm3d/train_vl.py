@@ -10,7 +10,7 @@ __all__ = ['logger', 'BASELINES', 'TINY_PREFIX', 'JobSettings', 'resolve_backbon
            'official_test_metrics', 'predictions_table', 'plot_training_curves', 'save_figure', 'run_job',
            'evaluate_phenopackets', 'main']
 
-# %% ../nbs/05_train_vl.ipynb #87849c78
+# %% ../nbs/05_train_vl.ipynb #479f0ffa
 import argparse
 import json
 import logging
@@ -40,7 +40,7 @@ from .vl_train import MODEL_INPUTS, SCHEDULES, TrainConfig, train
 
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/05_train_vl.ipynb #0c6590c5
+# %% ../nbs/05_train_vl.ipynb #73c0aef4
 BASELINES = ("cnn", "hpo_similarity")  # backbone values that select a comparison model instead of Qwen-VL
 
 
@@ -53,7 +53,7 @@ class JobSettings:
     backbone: str = "qwen2_5_vl_7b"  # 'tiny:FAMILY', a folder, a registry name or hub id, or one of BASELINES
     modality: str = "image+text"  # one of `gestaltm3d.vl_data.MODALITIES`
     modality_dropout: bool = False  # also train on image-only and text-only copies of each case
-    image_only_cases: bool = True  # with image+text, also train on cases without HPO terms, image-only
+    image_only_cases: bool = False  # with image+text, also train on cases without HPO terms, image-only
     demographics: bool = False  # start each prompt with sex, age and ethnicity
     excluded: bool = False  # end each prompt with the excluded HPO terms
     pooling: str = "cls"  # 'cls', 'last' or 'mean'
@@ -134,7 +134,7 @@ class JobSettings:
             raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
         return cls.from_mapping(values)
 
-# %% ../nbs/05_train_vl.ipynb #5b653176
+# %% ../nbs/05_train_vl.ipynb #3db77a4d
 TINY_PREFIX = "tiny:"
 
 
@@ -146,7 +146,7 @@ def resolve_backbone(name: str,  # 'tiny:FAMILY', a folder, a registry name or a
         return str(tiny_backbone_path(name[len(TINY_PREFIX):]))
     return name
 
-# %% ../nbs/05_train_vl.ipynb #9f72acdb
+# %% ../nbs/05_train_vl.ipynb #3e9749dc
 def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, split and hpo_present columns
                           labels: dict[str, int],  # syndrome name -> class index
                           modality: str = "image+text",  # one of `gestaltm3d.vl_data.MODALITIES`
@@ -177,7 +177,7 @@ def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, s
                          f"cohort's split and hpo_present columns")
     return {name: table.reset_index(drop=True) for name, table in splits.items()}
 
-# %% ../nbs/05_train_vl.ipynb #89d9403f
+# %% ../nbs/05_train_vl.ipynb #93f3f5d7
 def _classifier_class(backbone: str):
     "Return the classifier class of a backbone setting: the CNN baseline or `VLClassifier`."
     if backbone == "cnn":
@@ -215,7 +215,7 @@ def build_classifier(settings: JobSettings,
     logger.info("trainable parameters: %s", model.trainable_parameter_counts())
     return model
 
-# %% ../nbs/05_train_vl.ipynb #146c6370
+# %% ../nbs/05_train_vl.ipynb #723c26b2
 def _collator(model, backbone: str):
     if backbone == "cnn":
         from gestaltm3d.baselines import CNNCollator
@@ -247,7 +247,7 @@ def make_batches(settings: JobSettings,
             "val": loader("val") if len(datasets["val"]) else None,
             "test": loader("test")}
 
-# %% ../nbs/05_train_vl.ipynb #1fe67aa0
+# %% ../nbs/05_train_vl.ipynb #be99bed5
 def job_accelerator():
     "Return an accelerate `Accelerator` when the job runs in several processes, else None."
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -265,7 +265,7 @@ def job_accelerator():
     logger.info("training in %d processes (%s)", accelerator.num_processes, accelerator.distributed_type)
     return accelerator
 
-# %% ../nbs/05_train_vl.ipynb #e3e25da6
+# %% ../nbs/05_train_vl.ipynb #ccfdb419
 @torch.no_grad()
 def predict_batches(model,  # a VLClassifier or the CNN baseline
                     batches,  # batch dicts from the run's collator, in a fixed order
@@ -306,7 +306,7 @@ def score_test_set(probs,  # [rows, classes] class probabilities
     metrics["n_boot"] = int(n_boot)
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #f8ca8de3
+# %% ../nbs/05_train_vl.ipynb #821db54c
 def results_by_group(probs,  # [rows, classes] class probabilities
                      rows: pd.DataFrame,  # test rows, with sex and age_years columns where known
                      class_names,  # class names in label order
@@ -344,7 +344,7 @@ def official_test_metrics(probs,  # [rows, classes] class probabilities
         results[subset] = entry
     return results
 
-# %% ../nbs/05_train_vl.ipynb #df01f9ec
+# %% ../nbs/05_train_vl.ipynb #f54f4602
 def predictions_table(rows: pd.DataFrame,  # test rows with image_id, patient_id and syndrome
                       probs,  # [rows, classes] class probabilities, in the order of `rows`
                       class_names,  # class names in label order
@@ -392,7 +392,7 @@ def save_figure(figure: matplotlib.figure.Figure,  # figure to save
         figure.savefig(file, format="png", dpi=120)
     return Path(path)
 
-# %% ../nbs/05_train_vl.ipynb #13378254
+# %% ../nbs/05_train_vl.ipynb #56f998ff
 def _check_resumable(run_dir: Path, record: dict) -> None:
     "Warn about settings that differ from those of an earlier run in the same folder."
     previous_path = run_dir / "job.json"
@@ -486,7 +486,7 @@ def run_job(settings: JobSettings,
                 *metrics["ci"]["macro_top1"], metrics["top1"], metrics["n_test"])
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #70a496f5
+# %% ../nbs/05_train_vl.ipynb #c38e562a
 def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json and model/
                           source: str | Path,  # phenopacket file, folder or zip
                           n_boot: int = 1000,  # patient-level bootstrap resamples
@@ -519,7 +519,7 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
                                     "top1": float(hits[labels == i].mean()) if counts.get(name, 0) else None}
                              for i, name in enumerate(run.class_names)}}
 
-# %% ../nbs/05_train_vl.ipynb #773b1cd9
+# %% ../nbs/05_train_vl.ipynb #8d896cd5
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the main job from a params file."
     parser = argparse.ArgumentParser(prog="python -m gestaltm3d.train_vl", description=main.__doc__)
@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({key: metrics[key] for key in ("top1", "macro_top1", "macro_f1", "n_test")}))
     return 0
 
-# %% ../nbs/05_train_vl.ipynb #d2099d23
+# %% ../nbs/05_train_vl.ipynb #4477367a
 # A Jupyter kernel (papermill's too) also runs as '__main__', so the entry point checks for one.
 if __name__ == "__main__" and "ipykernel" not in sys.modules:  # python -m gestaltm3d.train_vl
     # Call the imported module's main, so that loggers carry the package's names, not '__main__'.
