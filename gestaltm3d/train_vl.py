@@ -10,7 +10,7 @@ __all__ = ['logger', 'BASELINES', 'TINY_PREFIX', 'JobSettings', 'resolve_backbon
            'official_test_metrics', 'predictions_table', 'plot_training_curves', 'save_figure', 'run_job',
            'evaluate_phenopackets', 'main']
 
-# %% ../nbs/05_train_vl.ipynb #479f0ffa
+# %% ../nbs/05_train_vl.ipynb #188aac11
 import argparse
 import json
 import logging
@@ -40,7 +40,7 @@ from .vl_train import MODEL_INPUTS, SCHEDULES, TrainConfig, train
 
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/05_train_vl.ipynb #73c0aef4
+# %% ../nbs/05_train_vl.ipynb #4ff81b83
 BASELINES = ("cnn", "hpo_similarity")  # backbone values that select a comparison model instead of Qwen-VL
 
 
@@ -60,6 +60,7 @@ class JobSettings:
     mlp_hidden: int = 0  # width of an MLP layer before the linear head, 0 for none
     dropout: float = 0.1  # dropout on the pooled state before the head
     cnn_image_size: int = 112  # input side of the small CNN baseline, pixels
+    image_size: int = 224  # side of the square face photo given to the VL processor, pixels
     freeze_language_model: bool = True
     freeze_vision: bool = False
     freeze_merger: bool = False
@@ -134,7 +135,7 @@ class JobSettings:
             raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
         return cls.from_mapping(values)
 
-# %% ../nbs/05_train_vl.ipynb #3db77a4d
+# %% ../nbs/05_train_vl.ipynb #321f7154
 TINY_PREFIX = "tiny:"
 
 
@@ -146,7 +147,7 @@ def resolve_backbone(name: str,  # 'tiny:FAMILY', a folder, a registry name or a
         return str(tiny_backbone_path(name[len(TINY_PREFIX):]))
     return name
 
-# %% ../nbs/05_train_vl.ipynb #3e9749dc
+# %% ../nbs/05_train_vl.ipynb #689e0e16
 def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, split and hpo_present columns
                           labels: dict[str, int],  # syndrome name -> class index
                           modality: str = "image+text",  # one of `gestaltm3d.vl_data.MODALITIES`
@@ -177,7 +178,7 @@ def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, s
                          f"cohort's split and hpo_present columns")
     return {name: table.reset_index(drop=True) for name, table in splits.items()}
 
-# %% ../nbs/05_train_vl.ipynb #93f3f5d7
+# %% ../nbs/05_train_vl.ipynb #7c090027
 def _classifier_class(backbone: str):
     "Return the classifier class of a backbone setting: the CNN baseline or `VLClassifier`."
     if backbone == "cnn":
@@ -215,7 +216,7 @@ def build_classifier(settings: JobSettings,
     logger.info("trainable parameters: %s", model.trainable_parameter_counts())
     return model
 
-# %% ../nbs/05_train_vl.ipynb #723c26b2
+# %% ../nbs/05_train_vl.ipynb #26fad218
 def _collator(model, backbone: str):
     if backbone == "cnn":
         from gestaltm3d.baselines import CNNCollator
@@ -233,7 +234,7 @@ def make_batches(settings: JobSettings,
     "Return DataLoaders for train (sharded over processes), val (None when empty) and test (in table order)."
     text = TextSettings(demographics=settings.demographics, excluded=settings.excluded)
     datasets = {name: CohortDataset(rows, label_map={n: i for i, n in enumerate(model.config.labels)},
-                                    modality=settings.modality, text=text,
+                                    modality=settings.modality, text=text, image_size=settings.image_size,
                                     modality_dropout=settings.modality_dropout and name == "train",
                                     image_only_without_text=(name == "train" and settings.modality == "image+text"
                                                              and settings.image_only_cases))
@@ -247,7 +248,7 @@ def make_batches(settings: JobSettings,
             "val": loader("val") if len(datasets["val"]) else None,
             "test": loader("test")}
 
-# %% ../nbs/05_train_vl.ipynb #be99bed5
+# %% ../nbs/05_train_vl.ipynb #6acd3977
 def job_accelerator():
     "Return an accelerate `Accelerator` when the job runs in several processes, else None."
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -265,7 +266,7 @@ def job_accelerator():
     logger.info("training in %d processes (%s)", accelerator.num_processes, accelerator.distributed_type)
     return accelerator
 
-# %% ../nbs/05_train_vl.ipynb #ccfdb419
+# %% ../nbs/05_train_vl.ipynb #b20d95fd
 @torch.no_grad()
 def predict_batches(model,  # a VLClassifier or the CNN baseline
                     batches,  # batch dicts from the run's collator, in a fixed order
@@ -306,7 +307,7 @@ def score_test_set(probs,  # [rows, classes] class probabilities
     metrics["n_boot"] = int(n_boot)
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #821db54c
+# %% ../nbs/05_train_vl.ipynb #56c55ab5
 def results_by_group(probs,  # [rows, classes] class probabilities
                      rows: pd.DataFrame,  # test rows, with sex and age_years columns where known
                      class_names,  # class names in label order
@@ -344,7 +345,7 @@ def official_test_metrics(probs,  # [rows, classes] class probabilities
         results[subset] = entry
     return results
 
-# %% ../nbs/05_train_vl.ipynb #f54f4602
+# %% ../nbs/05_train_vl.ipynb #eb763810
 def predictions_table(rows: pd.DataFrame,  # test rows with image_id, patient_id and syndrome
                       probs,  # [rows, classes] class probabilities, in the order of `rows`
                       class_names,  # class names in label order
@@ -392,7 +393,7 @@ def save_figure(figure: matplotlib.figure.Figure,  # figure to save
         figure.savefig(file, format="png", dpi=120)
     return Path(path)
 
-# %% ../nbs/05_train_vl.ipynb #56f998ff
+# %% ../nbs/05_train_vl.ipynb #1cef57c9
 def _check_resumable(run_dir: Path, record: dict) -> None:
     "Warn about settings that differ from those of an earlier run in the same folder."
     previous_path = run_dir / "job.json"
@@ -486,7 +487,7 @@ def run_job(settings: JobSettings,
                 *metrics["ci"]["macro_top1"], metrics["top1"], metrics["n_test"])
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #c38e562a
+# %% ../nbs/05_train_vl.ipynb #fa467a83
 def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json and model/
                           source: str | Path,  # phenopacket file, folder or zip
                           n_boot: int = 1000,  # patient-level bootstrap resamples
@@ -519,7 +520,7 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
                                     "top1": float(hits[labels == i].mean()) if counts.get(name, 0) else None}
                              for i, name in enumerate(run.class_names)}}
 
-# %% ../nbs/05_train_vl.ipynb #8d896cd5
+# %% ../nbs/05_train_vl.ipynb #d22b4658
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the main job from a params file."
     parser = argparse.ArgumentParser(prog="python -m gestaltm3d.train_vl", description=main.__doc__)
@@ -540,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({key: metrics[key] for key in ("top1", "macro_top1", "macro_f1", "n_test")}))
     return 0
 
-# %% ../nbs/05_train_vl.ipynb #4477367a
+# %% ../nbs/05_train_vl.ipynb #8929cea2
 # A Jupyter kernel (papermill's too) also runs as '__main__', so the entry point checks for one.
 if __name__ == "__main__" and "ipykernel" not in sys.modules:  # python -m gestaltm3d.train_vl
     # Call the imported module's main, so that loggers carry the package's names, not '__main__'.
