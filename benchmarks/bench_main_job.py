@@ -80,6 +80,8 @@ def main() -> None:
     parser.add_argument("--main-only", action="store_true", help="measure only the main job (image+text)")
     parser.add_argument("--runs-root", default=str(ROOT / "runs" / "bench_main_job"))
     parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep variants whose run folder already holds metrics.json and a timing record")
     arguments = parser.parse_args()
 
     runs_root = Path(arguments.runs_root)
@@ -89,7 +91,20 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown variants {unknown}; use names from {list(ABLATIONS)}")
     runs = {name: runs_root / name.replace("+", "_").replace(", ", "_").replace(" ", "_") for name in names}
-    timings = [run_variant(name, run_dir) for name, run_dir in runs.items()]
+    previous = {}
+    results_path = ROOT / "benchmarks" / "results" / "main_job.json"
+    if arguments.reuse and results_path.is_file():
+        previous = {record["variant"]: record for record in json.loads(results_path.read_text())["timings"]}
+    timings = []
+    for name, run_dir in runs.items():
+        if name in previous and (run_dir / "metrics.json").is_file():
+            timings.append(previous[name])
+            continue
+        timings.append(run_variant(name, run_dir))
+        # Save after each variant, so that --reuse can continue an interrupted benchmark.
+        atomic_write_json(results_path, {**(json.loads(results_path.read_text()) if results_path.is_file() else {}),
+                                         "timings": timings + [record for key, record in previous.items()
+                                                               if key not in {t["variant"] for t in timings}]})
 
     table = ablation_table(runs)
     print(table.round(3).to_string())
@@ -101,7 +116,7 @@ def main() -> None:
         results["modality_gain"] = gain
         print(f"image+text minus {gain['better_single_modality']}: {gain['difference']:+.3f} macro top-1 "
               f"(95 % CI {gain['ci'][0]:+.3f} to {gain['ci'][1]:+.3f})")
-    atomic_write_json(ROOT / "benchmarks" / "results" / "main_job.json", results)
+    atomic_write_json(results_path, results)
 
 
 if __name__ == "__main__":

@@ -17,18 +17,17 @@ import logging
 import math
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .core import (MissingWeightsError, atomic_save_image, atomic_write_json, atomic_write_table,
-                            resolve_path, seed_everything, setup_logging)
+from .core import (MissingWeightsError, ParamsFileMixin, atomic_save_image, atomic_write_json,
+                             atomic_write_table, parse_overrides, resolve_path, seed_everything, setup_logging)
 from .data import read_cohort
 from .face_checks import roc_auc
 from .face_embedders import FaceEmbeddings, make_embedder
@@ -42,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 # %% ../nbs/07_privacy.ipynb #b35e0867
 @dataclass
-class PrivacySettings:
+class PrivacySettings(ParamsFileMixin):
     "Every parameter of the privacy job; params files and the notebook's parameters cell use these names."
     gan_run: str | None = None  # StyleGAN3 run folder with partition.csv and samples/
     cohort: str | None = None  # processed cohort table of the real faces
@@ -78,23 +77,6 @@ class PrivacySettings:
         if self.threshold is not None and not -1 <= float(self.threshold) <= 1:
             raise ValueError(f"threshold is a cosine similarity in [-1, 1], got {self.threshold}")
 
-    @classmethod
-    def from_mapping(cls, values: dict) -> "PrivacySettings":
-        "Build settings from a mapping that may hold other names too, such as a notebook's globals()."
-        return cls(**{field.name: values[field.name] for field in fields(cls) if field.name in values})
-
-    @classmethod
-    def from_file(cls, path: str | Path,  # YAML params file, such as params/privacy_demo.yaml
-                  **overrides) -> "PrivacySettings":
-        "Read a params file; keys that are not settings are an error, so a typo cannot pass unnoticed."
-        path = resolve_path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"params file {path} not found; pass one of the files in params/")
-        values = {**(yaml.safe_load(path.read_text()) or {}), **overrides}
-        unknown = sorted(set(values) - {field.name for field in fields(cls)} - {"smoke_scale"})
-        if unknown:
-            raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
-        return cls.from_mapping(values)
 
 # %% ../nbs/07_privacy.ipynb #1ad99511
 _MANIFEST_COLUMNS = {  # column of the probe table -> accepted manifest spellings, first match wins
@@ -670,12 +652,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="override one setting; the value is read as YAML (repeatable)")
     arguments = parser.parse_args(argv)
-    overrides = {}
-    for item in arguments.set:
-        name, separator, value = item.partition("=")
-        if not separator:
-            parser.error(f"--set {item!r} needs the form NAME=VALUE")
-        overrides[name.strip()] = yaml.safe_load(value)
+    try:
+        overrides = parse_overrides(arguments.set)
+    except ValueError as error:
+        parser.error(str(error))
     setup_logging("INFO")
     metrics = run_privacy_job(PrivacySettings.from_file(arguments.params, **overrides))
     print(json.dumps({key: metrics[key] for key in ("auc", "auc_ci", "tpr_at_1pct_fpr", "share_above_threshold",

@@ -13,7 +13,7 @@ import logging
 import math
 import os
 import sys
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import matplotlib.figure
@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-import yaml
 from PIL import Image
 from tqdm.auto import tqdm
 
 from .baselines import IMAGENET_MEAN, IMAGENET_STD, SmallCNNClassifier, SmallCNNConfig
-from .core import atomic_save_image, atomic_write_json, atomic_write_table, resolve_path, setup_logging
+from .core import (ParamsFileMixin, atomic_save_image, atomic_write_json, atomic_write_table, parse_overrides,
+                             resolve_path, setup_logging)
 from .data import CohortError, read_cohort
 from .evaluation import bootstrap_ci, top_k_accuracy
 from .gan_metrics import FeatureExtractor, compute_gan_metrics, extract_features, load_feature_extractor
@@ -44,7 +44,7 @@ __all__ = ['logger', 'GANJobSettings', 'gan_training_rows', 'generate', 'sample_
 
 # %% ../nbs/06_stylegan3.ipynb #c638096f
 @dataclass
-class GANJobSettings:
+class GANJobSettings(ParamsFileMixin):
     "Every parameter of the GAN job; params files and the notebook's parameters cell use these names."
     cohort: str | None = None  # processed cohort table (csv or parquet)
     run_dir: str | None = None  # output folder
@@ -105,23 +105,6 @@ class GANJobSettings:
                               ada_target=self.ada_target, ada_kimg=self.ada_kimg, tick_kimg=self.tick_kimg,
                               mixed_precision=self.mixed_precision, seed=self.seed)
 
-    @classmethod
-    def from_mapping(cls, values: dict) -> GANJobSettings:
-        "Build settings from a mapping that may hold other names too, such as a notebook's globals()."
-        return cls(**{field.name: values[field.name] for field in fields(cls) if field.name in values})
-
-    @classmethod
-    def from_file(cls, path: str | Path, # YAML params file, such as params/stylegan3_demo.yaml
-                  **overrides) -> GANJobSettings:
-        "Read a params file; keys that are not settings are an error, so a typo cannot pass unnoticed."
-        path = resolve_path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"params file {path} not found; pass one of the files in params/")
-        values = {**(yaml.safe_load(path.read_text()) or {}), **overrides}
-        unknown = sorted(set(values) - {field.name for field in fields(cls)} - {"smoke_scale"})
-        if unknown:
-            raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
-        return cls.from_mapping(values)
 
 # %% ../nbs/06_stylegan3.ipynb #af423445
 def gan_training_rows(cohort: pd.DataFrame, # cohort table with a `partition` column from `apply_partition`
@@ -443,12 +426,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="override one setting; the value is read as YAML (repeatable)")
     parser.add_argument("--stop-after", type=int, default=None, help="end training after this many ticks")
     arguments = parser.parse_args(argv)
-    overrides = {}
-    for item in arguments.set:
-        name, separator, value = item.partition("=")
-        if not separator:
-            parser.error(f"--set {item!r} needs the form NAME=VALUE")
-        overrides[name.strip()] = yaml.safe_load(value)
+    try:
+        overrides = parse_overrides(arguments.set)
+    except ValueError as error:
+        parser.error(str(error))
     setup_logging("INFO")
     metrics = run_gan_job(GANJobSettings.from_file(arguments.params, **overrides), stop_after=arguments.stop_after)
     if metrics is not None:

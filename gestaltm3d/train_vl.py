@@ -10,24 +10,22 @@ __all__ = ['logger', 'BASELINES', 'TINY_PREFIX', 'JobSettings', 'resolve_backbon
            'official_test_metrics', 'predictions_table', 'plot_training_curves', 'save_figure', 'run_job',
            'evaluate_phenopackets', 'main']
 
-# %% ../nbs/05_train_vl.ipynb #188aac11
+# %% ../nbs/05_train_vl.ipynb #4be318ec
 import argparse
 import json
 import logging
 import os
-import shutil
 import sys
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import matplotlib.figure
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
-from .core import (atomic_write, atomic_write_json, atomic_write_table, resolve_path, seed_everything,
-                            setup_logging)
+from .core import (ParamsFileMixin, atomic_write, atomic_write_json, atomic_write_table, parse_overrides,
+                            resolve_path, seed_everything, setup_logging)
 from .data import read_cohort
 from .evaluation import (age_groups, bootstrap_ci, classification_metrics, macro_top_k, metrics_by_group,
                                    plot_confusion_matrix, top_k_accuracy)
@@ -40,12 +38,12 @@ from .vl_train import MODEL_INPUTS, SCHEDULES, TrainConfig, train
 
 logger = logging.getLogger(__name__)
 
-# %% ../nbs/05_train_vl.ipynb #4ff81b83
+# %% ../nbs/05_train_vl.ipynb #727201a3
 BASELINES = ("cnn", "hpo_similarity")  # backbone values that select a comparison model instead of Qwen-VL
 
 
 @dataclass
-class JobSettings:
+class JobSettings(ParamsFileMixin):
     "Every parameter of the main job; params files and the notebook's parameters cell use these names."
     cohort: str | None = None  # processed cohort table (csv or parquet)
     run_dir: str | None = None  # output folder
@@ -90,7 +88,7 @@ class JobSettings:
     phenopackets: str | None = None  # phenopacket file, folder or zip for the text pathway
 
     def __post_init__(self):
-        self._coerce_numbers()
+        self.coerce_numbers()
         choices = {"modality": MODALITIES, "loss": LOSSES, "schedule": SCHEDULES, "pooling": ("cls", "last", "mean")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -105,37 +103,7 @@ class JobSettings:
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
-    def _coerce_numbers(self) -> None:
-        "Read numbers given as text, such as '1e-4' (YAML 1.1 reads it as a string), and reject other text."
-        for field in fields(self):
-            value = getattr(self, field.name)
-            kind = field.type.__name__ if isinstance(field.type, type) else str(field.type)
-            if not isinstance(value, str) or not kind.startswith(("float", "int")):
-                continue
-            try:
-                setattr(self, field.name, float(value) if kind.startswith("float") else int(value))
-            except ValueError:
-                raise ValueError(f"{field.name}={value!r} is not a number; give a {kind.split(' ')[0]}") from None
-
-    @classmethod
-    def from_mapping(cls, values: dict) -> "JobSettings":
-        "Build settings from a mapping that may hold other names too, such as a notebook's globals()."
-        return cls(**{field.name: values[field.name] for field in fields(cls) if field.name in values})
-
-    @classmethod
-    def from_file(cls, path: str | Path,  # YAML params file, such as params/demo.yaml
-                  **overrides) -> "JobSettings":
-        "Read a params file; keys that are not settings are an error, so a typo cannot pass unnoticed."
-        path = resolve_path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"params file {path} not found; pass one of the files in params/")
-        values = {**(yaml.safe_load(path.read_text()) or {}), **overrides}
-        unknown = sorted(set(values) - {field.name for field in fields(cls)} - {"smoke_scale"})
-        if unknown:
-            raise ValueError(f"unknown settings {unknown} in {path}; valid names: {[f.name for f in fields(cls)]}")
-        return cls.from_mapping(values)
-
-# %% ../nbs/05_train_vl.ipynb #321f7154
+# %% ../nbs/05_train_vl.ipynb #1b13e8ac
 TINY_PREFIX = "tiny:"
 
 
@@ -147,7 +115,7 @@ def resolve_backbone(name: str,  # 'tiny:FAMILY', a folder, a registry name or a
         return str(tiny_backbone_path(name[len(TINY_PREFIX):]))
     return name
 
-# %% ../nbs/05_train_vl.ipynb #689e0e16
+# %% ../nbs/05_train_vl.ipynb #2eda4dae
 def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, split and hpo_present columns
                           labels: dict[str, int],  # syndrome name -> class index
                           modality: str = "image+text",  # one of `gestaltm3d.vl_data.MODALITIES`
@@ -178,7 +146,7 @@ def classification_splits(cohort: pd.DataFrame,  # cohort table with syndrome, s
                          f"cohort's split and hpo_present columns")
     return {name: table.reset_index(drop=True) for name, table in splits.items()}
 
-# %% ../nbs/05_train_vl.ipynb #7c090027
+# %% ../nbs/05_train_vl.ipynb #aeedf673
 def _classifier_class(backbone: str):
     "Return the classifier class of a backbone setting: the CNN baseline or `VLClassifier`."
     if backbone == "cnn":
@@ -216,7 +184,7 @@ def build_classifier(settings: JobSettings,
     logger.info("trainable parameters: %s", model.trainable_parameter_counts())
     return model
 
-# %% ../nbs/05_train_vl.ipynb #26fad218
+# %% ../nbs/05_train_vl.ipynb #955fc849
 def _collator(model, backbone: str):
     if backbone == "cnn":
         from gestaltm3d.baselines import CNNCollator
@@ -248,7 +216,7 @@ def make_batches(settings: JobSettings,
             "val": loader("val") if len(datasets["val"]) else None,
             "test": loader("test")}
 
-# %% ../nbs/05_train_vl.ipynb #6acd3977
+# %% ../nbs/05_train_vl.ipynb #08803e26
 def job_accelerator():
     "Return an accelerate `Accelerator` when the job runs in several processes, else None."
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -266,7 +234,7 @@ def job_accelerator():
     logger.info("training in %d processes (%s)", accelerator.num_processes, accelerator.distributed_type)
     return accelerator
 
-# %% ../nbs/05_train_vl.ipynb #b20d95fd
+# %% ../nbs/05_train_vl.ipynb #438cae24
 @torch.no_grad()
 def predict_batches(model,  # a VLClassifier or the CNN baseline
                     batches,  # batch dicts from the run's collator, in a fixed order
@@ -307,7 +275,7 @@ def score_test_set(probs,  # [rows, classes] class probabilities
     metrics["n_boot"] = int(n_boot)
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #56c55ab5
+# %% ../nbs/05_train_vl.ipynb #82bb82bb
 def results_by_group(probs,  # [rows, classes] class probabilities
                      rows: pd.DataFrame,  # test rows, with sex and age_years columns where known
                      class_names,  # class names in label order
@@ -345,7 +313,7 @@ def official_test_metrics(probs,  # [rows, classes] class probabilities
         results[subset] = entry
     return results
 
-# %% ../nbs/05_train_vl.ipynb #eb763810
+# %% ../nbs/05_train_vl.ipynb #e2910fed
 def predictions_table(rows: pd.DataFrame,  # test rows with image_id, patient_id and syndrome
                       probs,  # [rows, classes] class probabilities, in the order of `rows`
                       class_names,  # class names in label order
@@ -393,7 +361,7 @@ def save_figure(figure: matplotlib.figure.Figure,  # figure to save
         figure.savefig(file, format="png", dpi=120)
     return Path(path)
 
-# %% ../nbs/05_train_vl.ipynb #1cef57c9
+# %% ../nbs/05_train_vl.ipynb #d9d5c13f
 def _check_resumable(run_dir: Path, record: dict) -> None:
     "Warn about settings that differ from those of an earlier run in the same folder."
     previous_path = run_dir / "job.json"
@@ -487,7 +455,7 @@ def run_job(settings: JobSettings,
                 *metrics["ci"]["macro_top1"], metrics["top1"], metrics["n_test"])
     return metrics
 
-# %% ../nbs/05_train_vl.ipynb #fa467a83
+# %% ../nbs/05_train_vl.ipynb #6ee15735
 def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json and model/
                           source: str | Path,  # phenopacket file, folder or zip
                           n_boot: int = 1000,  # patient-level bootstrap resamples
@@ -520,7 +488,7 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
                                     "top1": float(hits[labels == i].mean()) if counts.get(name, 0) else None}
                              for i, name in enumerate(run.class_names)}}
 
-# %% ../nbs/05_train_vl.ipynb #d22b4658
+# %% ../nbs/05_train_vl.ipynb #6d1e1359
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the main job from a params file."
     parser = argparse.ArgumentParser(prog="python -m gestaltm3d.train_vl", description=main.__doc__)
@@ -529,19 +497,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="override one setting; the value is read as YAML (repeatable)")
     parser.add_argument("--stop-after", type=int, default=None, help="end training after this many epochs")
     arguments = parser.parse_args(argv)
-    overrides = {}
-    for item in arguments.set:
-        name, separator, value = item.partition("=")
-        if not separator:
-            parser.error(f"--set {item!r} needs the form NAME=VALUE")
-        overrides[name.strip()] = yaml.safe_load(value)
+    try:
+        overrides = parse_overrides(arguments.set)
+    except ValueError as error:
+        parser.error(str(error))
     setup_logging("INFO")
     metrics = run_job(JobSettings.from_file(arguments.params, **overrides), stop_after=arguments.stop_after)
     if metrics is not None:
         print(json.dumps({key: metrics[key] for key in ("top1", "macro_top1", "macro_f1", "n_test")}))
     return 0
 
-# %% ../nbs/05_train_vl.ipynb #8929cea2
+# %% ../nbs/05_train_vl.ipynb #b3db4d50
 # A Jupyter kernel (papermill's too) also runs as '__main__', so the entry point checks for one.
 if __name__ == "__main__" and "ipykernel" not in sys.modules:  # python -m gestaltm3d.train_vl
     # Call the imported module's main, so that loggers carry the package's names, not '__main__'.
