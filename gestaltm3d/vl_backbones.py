@@ -345,6 +345,16 @@ def load_processor(source: str | Path,  # folder or hub id
     return image_only_processor_class(family).from_pretrained(str(source), **kwargs)
 
 
+def _report_loading(source, loading: dict) -> None:
+    "Log weights the checkpoint lacked or held in another shape; its language-model head is expected to be unused."
+    unused = [key for key in loading.get("unexpected_keys", []) if not key.startswith("lm_head.")]
+    for kind, keys in (("missing from", loading.get("missing_keys", [])), ("not used from", unused),
+                       ("of another shape in", loading.get("mismatched_keys", []))):
+        if keys:
+            logger.warning("%d weights %s %s, e.g. %s; they keep their initial values", len(keys), kind, source,
+                           sorted(map(str, keys))[:3])
+
+
 def load_backbone(path_or_name: str | Path = "qwen2_5_vl_7b",  # folder, registry name or hub id
                   family: str | BackboneFamily | None = None,  # expected family, or None to read it from config.json
                   dtype=None,  # torch dtype of the weights, or None for `gestaltm3d.core.choose_dtype(device)`
@@ -370,8 +380,14 @@ def load_backbone(path_or_name: str | Path = "qwen2_5_vl_7b",  # folder, registr
 
     if dtype is None:
         dtype = choose_dtype(device if device is not None else "cpu")
-    model = getattr(transformers, found.model_class).from_pretrained(
-        source, config=config, dtype=dtype, attn_implementation=attn_implementation)
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # its load report lists the unused lm_head; we report instead
+    try:
+        model, loading = getattr(transformers, found.model_class).from_pretrained(
+            source, config=config, dtype=dtype, attn_implementation=attn_implementation, output_loading_info=True)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+    _report_loading(source, loading)
     if device is not None:
         model.to(torch.device(device))
     processor = load_processor(source, found, backend)
