@@ -11,7 +11,6 @@ __all__ = ['logger', 'DEMO_SOURCE', 'PrivacySettings', 'load_probe_set', 'gan_pa
            'run_privacy_job', 'main']
 
 # %% ../nbs/07_privacy.ipynb #4ec14fde
-import argparse
 import json
 import logging
 import math
@@ -27,7 +26,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .core import (MissingWeightsError, ParamsFileMixin, atomic_save_image, atomic_write_json,
-                             atomic_write_table, parse_overrides, resolve_path, seed_everything, setup_logging)
+                             atomic_write_table, parse_job_arguments, job_argument_parser, resolve_path, seed_everything, setup_logging)
 from .data import read_cohort
 from .face_checks import roc_auc
 from .face_embedders import FaceEmbeddings, make_embedder
@@ -647,15 +646,8 @@ def run_privacy_job(settings: PrivacySettings) -> dict:
 # %% ../nbs/07_privacy.ipynb #f76cb5fa
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the privacy job from a params file."
-    parser = argparse.ArgumentParser(prog="python -m gestaltm3d.privacy", description=main.__doc__)
-    parser.add_argument("-p", "--params", required=True, help="YAML params file, e.g. params/privacy_demo.yaml")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override one setting; the value is read as YAML (repeatable)")
-    arguments = parser.parse_args(argv)
-    try:
-        overrides = parse_overrides(arguments.set)
-    except ValueError as error:
-        parser.error(str(error))
+    parser = job_argument_parser("python -m gestaltm3d.privacy", main.__doc__, "params/privacy_demo.yaml")
+    arguments, overrides = parse_job_arguments(parser, argv)
     setup_logging("INFO")
     metrics = run_privacy_job(PrivacySettings.from_file(arguments.params, **overrides))
     print(json.dumps({key: metrics[key] for key in ("auc", "auc_ci", "tpr_at_1pct_fpr", "share_above_threshold",

@@ -7,7 +7,6 @@ Docs: https://gestaltm3d.github.io/gestaltm3d/stylegan3.html.md"""
 # %% ../nbs/06_stylegan3.ipynb #115f8b74
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -25,7 +24,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .baselines import IMAGENET_MEAN, IMAGENET_STD, SmallCNNClassifier, SmallCNNConfig
-from .core import (ParamsFileMixin, atomic_save_image, atomic_write_json, atomic_write_table, parse_overrides,
+from .core import (ParamsFileMixin, atomic_save_image, atomic_write_json, atomic_write_table, parse_job_arguments, job_argument_parser,
                              resolve_path, setup_logging)
 from .data import CohortError, read_cohort
 from .evaluation import bootstrap_ci, top_k_accuracy
@@ -420,16 +419,9 @@ def _save_png(figure: matplotlib.figure.Figure, path: Path) -> Path:
 # %% ../nbs/06_stylegan3.ipynb #744bb06f
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the GAN job from a params file."
-    parser = argparse.ArgumentParser(prog="python -m gestaltm3d.stylegan3", description=main.__doc__)
-    parser.add_argument("-p", "--params", required=True, help="YAML params file, e.g. params/stylegan3_demo.yaml")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override one setting; the value is read as YAML (repeatable)")
-    parser.add_argument("--stop-after", type=int, default=None, help="end training after this many ticks")
-    arguments = parser.parse_args(argv)
-    try:
-        overrides = parse_overrides(arguments.set)
-    except ValueError as error:
-        parser.error(str(error))
+    parser = job_argument_parser("python -m gestaltm3d.stylegan3", main.__doc__, "params/stylegan3_demo.yaml",
+                                 stop_after_unit="ticks")
+    arguments, overrides = parse_job_arguments(parser, argv)
     setup_logging("INFO")
     metrics = run_gan_job(GANJobSettings.from_file(arguments.params, **overrides), stop_after=arguments.stop_after)
     if metrics is not None:

@@ -11,7 +11,6 @@ __all__ = ['logger', 'BASELINES', 'TINY_PREFIX', 'JobSettings', 'resolve_backbon
            'evaluate_phenopackets', 'main']
 
 # %% ../nbs/05_train_vl.ipynb #4be318ec
-import argparse
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .core import (ParamsFileMixin, atomic_write, atomic_write_json, atomic_write_table, parse_overrides,
+from .core import (ParamsFileMixin, atomic_write, atomic_write_json, atomic_write_table, parse_job_arguments, job_argument_parser,
                             resolve_path, seed_everything, setup_logging)
 from .data import read_cohort
 from .evaluation import (age_groups, bootstrap_ci, classification_metrics, macro_top_k, metrics_by_group,
@@ -491,16 +490,9 @@ def evaluate_phenopackets(run_dir: str | Path,  # a finished run with job.json a
 # %% ../nbs/05_train_vl.ipynb #6d1e1359
 def main(argv: list[str] | None = None) -> int:
     "Command-line entry point: run the main job from a params file."
-    parser = argparse.ArgumentParser(prog="python -m gestaltm3d.train_vl", description=main.__doc__)
-    parser.add_argument("-p", "--params", required=True, help="YAML params file, e.g. params/demo.yaml")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                        help="override one setting; the value is read as YAML (repeatable)")
-    parser.add_argument("--stop-after", type=int, default=None, help="end training after this many epochs")
-    arguments = parser.parse_args(argv)
-    try:
-        overrides = parse_overrides(arguments.set)
-    except ValueError as error:
-        parser.error(str(error))
+    parser = job_argument_parser("python -m gestaltm3d.train_vl", main.__doc__, "params/demo.yaml",
+                                 stop_after_unit="epochs")
+    arguments, overrides = parse_job_arguments(parser, argv)
     setup_logging("INFO")
     metrics = run_job(JobSettings.from_file(arguments.params, **overrides), stop_after=arguments.stop_after)
     if metrics is not None:
