@@ -24,7 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .annotations import rank_diseases
-from .core import atomic_write_json
+from .core import atomic_write_json, staging_dir
 from .hpo import normalize_hpo_ids
 from .syndromes import syndrome_omim_map
 from .vl_classifier import VLClassifierOutput, _replace_folder
@@ -176,7 +176,7 @@ class SmallCNNClassifier(nn.Module):
 
         save_dir = Path(save_dir)
         save_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{save_dir.name}.", dir=save_dir.parent))
+        staging = Path(staging_dir(prefix=f".{save_dir.name}.", dir=save_dir.parent))
         try:
             save_file({name: tensor.detach().cpu().contiguous() for name, tensor in self._weights().items()},
                       staging / "model.safetensors")

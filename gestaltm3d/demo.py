@@ -24,7 +24,7 @@ import pandas as pd
 from PIL import Image, PngImagePlugin
 from tqdm.auto import tqdm
 
-from .core import atomic_write_json, atomic_write_text, project_root
+from .core import atomic_write_json, atomic_write_text, project_root, staging_dir
 from .data import COHORT_COLUMNS, build_patient_splits, cohort_stats, write_cohort
 from .annotations import sample_hpo_profile
 from .hpo import is_descendant
@@ -226,7 +226,7 @@ def build_demo_cohort(out_dir: str | Path, settings: DemoSettings | None = None,
     logger.info("building the demo cohort: %d patients, %d images, seed %d, scale %g, %d workers",
                 len(plans), n_images, settings.seed, settings.scale, workers)
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+    staging = Path(staging_dir(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
     try:
         image_dir = staging / "images"
         image_dir.mkdir()

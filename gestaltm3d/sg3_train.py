@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 from safetensors import SafetensorError
 from tqdm.auto import tqdm
 
-from .core import atomic_save_image, atomic_write_json, atomic_write_text
+from .core import atomic_save_image, atomic_write_json, atomic_write_text, staging_dir
 from .sg3_augment import AdaptiveAugment, AugmentConfig, AugmentPipe
 from .sg3_networks import Discriminator, Generator, SG3Config
 from .vl_classifier import _replace_folder
@@ -389,7 +389,7 @@ def save_gan_checkpoint(folder: str | Path, # checkpoint folder, replaced if it 
     "Write the networks, optimizer and augmentation states and progress to `folder` atomically."
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    staging = Path(staging_dir(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for attribute, name in CHECKPOINT_PARTS.items():
             getattr(trainer, attribute).save_pretrained(staging / name)

@@ -494,7 +494,11 @@ def main(argv: list[str] | None = None) -> int:
                                  stop_after_unit="epochs")
     arguments, overrides = parse_job_arguments(parser, argv)
     setup_logging("INFO")
-    metrics = run_job(JobSettings.from_file(arguments.params, **overrides), stop_after=arguments.stop_after)
+    try:
+        settings = JobSettings.from_file(arguments.params, **overrides)
+    except (FileNotFoundError, ValueError) as error:  # a missing params file, a typo or a value out of range
+        parser.error(str(error))
+    metrics = run_job(settings, stop_after=arguments.stop_after)
     if metrics is not None:
         print(json.dumps({key: metrics[key] for key in ("top1", "macro_top1", "macro_f1", "n_test")}))
     return 0

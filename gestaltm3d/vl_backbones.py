@@ -21,7 +21,7 @@ from pathlib import Path
 import transformers
 from transformers import Qwen2_5_VLProcessor, Qwen2VLProcessor, Qwen3VLProcessor
 
-from .core import EXTERNAL_FILES, MissingWeightsError, atomic_write_json, cache_dir, weights_path
+from .core import EXTERNAL_FILES, MissingWeightsError, atomic_write_json, cache_dir, staging_dir, weights_path
 
 # %% auto #0
 __all__ = ['logger', 'FAMILIES', 'DEFAULT_FAMILY', 'QWEN_SPECIAL_TOKENS', 'TINY_CHAT_TEMPLATE', 'BackboneFamily', 'get_family',
@@ -274,11 +274,11 @@ def tiny_backbone_path(family: str | BackboneFamily = DEFAULT_FAMILY,  # backbon
         return folder
 
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=root))
+    staging = Path(staging_dir(prefix=f".{folder.name}.", dir=root))
     try:
         build_tiny_backbone(family, staging, seed=seed, vocab_size=vocab_size)
         if rebuild and folder.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=root))
+            retired = Path(staging_dir(prefix=f".{folder.name}.old.", dir=root))
             os.replace(folder, retired / folder.name)
             shutil.rmtree(retired, ignore_errors=True)
         try:

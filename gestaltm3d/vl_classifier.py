@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers.utils import ModelOutput
 
-from .core import atomic_write_json
+from .core import atomic_write_json, staging_dir
 from .vl_backbones import Backbone, load_backbone, load_processor
 
 # %% auto #0
@@ -380,7 +380,7 @@ def _replace_folder(staging: Path, target: Path) -> None:
     "Move the finished folder `staging` to `target`, replacing an older `target`."
     retired = None
     if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        retired = Path(staging_dir(prefix=f".{target.name}.old.", dir=target.parent))
         os.replace(target, retired / target.name)
     os.replace(staging, target)
     if retired is not None:
@@ -419,7 +419,7 @@ class _CheckpointMixin:
             raise ValueError(f"backbone_weights must be 'trainable' or 'full', got {backbone_weights!r}")
         save_dir = Path(save_dir)
         save_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{save_dir.name}.", dir=save_dir.parent))
+        staging = Path(staging_dir(prefix=f".{save_dir.name}.", dir=save_dir.parent))
         try:
             head = {f"head.{name}": tensor.cpu().contiguous() for name, tensor in self.head.state_dict().items()}
             save_file({**head, "cls_embedding": self.cls_embedding.detach().cpu().contiguous()},

@@ -23,7 +23,7 @@ import torch
 from torch.optim.lr_scheduler import LambdaLR
 from tqdm.auto import tqdm
 
-from .core import atomic_write_json, atomic_write_text, seed_everything
+from .core import atomic_write_json, atomic_write_text, seed_everything, staging_dir
 from .evaluation import classification_metrics
 from .vl_classifier import _replace_folder
 
@@ -305,7 +305,7 @@ def save_training_checkpoint(checkpoint_dir: str | Path,  # folder to write, rep
 
     checkpoint_dir = Path(checkpoint_dir)
     checkpoint_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{checkpoint_dir.name}.", dir=checkpoint_dir.parent))
+    staging = Path(staging_dir(prefix=f".{checkpoint_dir.name}.", dir=checkpoint_dir.parent))
     try:
         trainable = {name: param.detach().cpu().contiguous()
                      for name, param in model.named_parameters() if param.requires_grad}

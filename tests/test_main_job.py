@@ -97,7 +97,8 @@ def test_two_gloo_processes_match_one(tmp_path, smoke_cohort):
 def test_papermill_runs_the_main_job_notebook(tmp_path, smoke_cohort):
     # The README's main-job route: papermill with a params file, here the demo params on the smoke cohort.
     run_dir = tmp_path / "run"
-    params = params_file(tmp_path, smoke_cohort, epochs=1, run_dir=str(run_dir))
+    # Relative paths in a params file start at the repository root, while papermill runs in nbs/.
+    params = params_file(tmp_path, Path(os.path.relpath(smoke_cohort, ROOT)), epochs=1, run_dir=str(run_dir))
     command = [str(Path(sys.executable).parent / "papermill"), str(ROOT / "nbs" / "05_train_vl.ipynb"),
                str(tmp_path / "executed.ipynb"), "-f", str(params), "-k", "python3", "--cwd", str(ROOT / "nbs"),
                "--no-progress-bar"]
