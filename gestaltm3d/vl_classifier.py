@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers.utils import ModelOutput
 
-from .core import atomic_write_json, staging_dir
+from .core import atomic_write_json, _umask, staging_dir
 from .vl_backbones import Backbone, load_backbone, load_processor
 
 # %% auto #0
@@ -378,6 +378,10 @@ _REPLAYED = ("freeze", "unfreeze_top_blocks", "apply_lora")
 
 def _replace_folder(staging: Path, target: Path) -> None:
     "Move the finished folder `staging` to `target`, replacing an older `target`."
+    mode = 0o666 & ~_umask()
+    for path in staging.rglob("*"):  # safetensors and torch.save write private files (0600)
+        if path.is_file():
+            os.chmod(path, mode)
     retired = None
     if target.exists():
         retired = Path(staging_dir(prefix=f".{target.name}.old.", dir=target.parent))
