@@ -5,9 +5,9 @@ folder and records its wall time, peak memory (the child's maximum resident set 
 training throughput (training samples per second of training time, from the run's log.jsonl).
 Peak memory is the child's VmHWM from /proc, read every half second (Linux only).
 Then, unless --main-only is given, it runs the other variants of `gestaltm3d.ablations.ABLATIONS`
-the same way (image only, text only, the small CNN, the HPO-similarity baseline, ...), tabulates
-macro top-1 with patient-level intervals, and estimates image + text minus the better single
-modality with a paired patient-level bootstrap. Writes benchmarks/results/main_job.json.
+the same way: image only, text only, the small CNN, the HPO-similarity baseline and others. It
+tabulates macro top-1 with patient-level intervals. It also estimates image + text minus the better
+single modality with a paired patient-level bootstrap. Writes benchmarks/results/main_job.json.
 
 The demo cohort must be built and preprocessed first (`bash scripts/demo.sh` does both).
 
@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--runs-root", default=str(ROOT / "runs" / "bench_main_job"))
     parser.add_argument("--n-boot", type=int, default=1000)
     parser.add_argument("--reuse", action="store_true",
-                        help="keep variants whose run folder already holds metrics.json and a timing record")
+                        help="keep variants whose run folder already contains metrics.json and a timing record")
     arguments = parser.parse_args()
 
     runs_root = Path(arguments.runs_root)

@@ -1,7 +1,7 @@
 """Score the text pathway of a demo-trained classifier on real published cases, beside the HPO baseline.
 
 Trains the main job on the synthetic demo cohort only, text modality (`params/demo.yaml` with
-`modality: text`), unless the run folder already holds a finished run. Then it scores the real
+`modality: text`), unless the run folder already contains a finished run. Then it scores the real
 phenopacket-store cases of the ten syndromes in `../shared/data` through the run's saved model
 (`gestaltm3d.train_vl.evaluate_phenopackets`): top-1 and top-3 per case, macro top-1 over the
 syndromes with at least 5 cases, and the number of cases per syndrome. Beside it stands the

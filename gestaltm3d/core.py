@@ -139,8 +139,8 @@ class ParamsFileMixin:
             try:
                 setattr(self, field.name, float(value) if kind.startswith("float") else int(value))
             except ValueError:
-                wanted = "a number" if kind.startswith("float") else "a whole number"
-                raise ValueError(f"{field.name}={value!r} is not a number; give {wanted}") from None
+                expected = "a number" if kind.startswith("float") else "a whole number"
+                raise ValueError(f"{field.name}={value!r} is not a number; give {expected}") from None
 
 
 def parse_overrides(items: list[str],  # command-line items of the form NAME=VALUE

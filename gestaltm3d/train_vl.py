@@ -369,7 +369,7 @@ def _check_resumable(run_dir: Path, record: dict) -> None:
     previous = json.loads(previous_path.read_text())
     changed = sorted(key for key, value in record.items() if previous.get(key) != value and key != "resume")
     if changed:
-        logger.warning("run_dir %s holds a run with other settings (%s); the log and checkpoints continue it",
+        logger.warning("run_dir %s contains a run with other settings (%s); the log and checkpoints continue it",
                        run_dir, ", ".join(changed))
 
 

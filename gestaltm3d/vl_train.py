@@ -495,7 +495,7 @@ def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
         patience = config.early_stopping_patience
         progress["stopped_early"] = patience is not None and progress["epochs_without_improvement"] >= patience
         progress.update(epoch=epoch, config=asdict(config))
-        if is_main:  # every process holds the same weights; one writes them
+        if is_main:  # every process has the same weights, so one writes them
             _append_log(run_dir / "log.jsonl", record)
             save_training_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler, train_batches,
                                      progress)

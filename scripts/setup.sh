@@ -10,8 +10,8 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 
-# requirements.lock pins the versions the figures were made with; it is used as a constraints file, so it
-# fixes the version of each package that the install needs and adds none. GESTALTM3D_NO_LOCK=1 skips it.
+# requirements.lock pins the versions the figures were made with. It is used as a constraints file,
+# so it fixes the version of each package the install needs and adds none. GESTALTM3D_NO_LOCK=1 skips it.
 constraints=()
 lock_hash=""
 if [ -f requirements.lock ] && [ -z "${GESTALTM3D_NO_LOCK:-}" ]; then
