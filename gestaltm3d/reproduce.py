@@ -83,12 +83,10 @@ DEMO_STEPS = (
                   Output("{out_dir}/summary.json", "preprocessing_summary"))),
     Step("train_demo", "05_train_vl.ipynb", "params/demo.yaml", depends_on=("preprocess_demo",), inputs=("cohort",),
          outputs=(Output("{run_dir}/confusion_matrix.png", "confusion_matrix"),
-                  Output("{run_dir}/training_curves.png", "training_curves"),
-                  Output("{run_dir}/metrics.json", "main_results"))),
+                  Output("{run_dir}/training_curves.png", "training_curves"))),
     Step("ablations_demo", "05i_ablations.ipynb", "params/demo_ablations.yaml", depends_on=("preprocess_demo",),
          inputs=("cohort", "base_params"),
-         outputs=(Output("{out_table}", "ablations"),
-                  Output("{runs_root}/modality_gain.json", "modality_gain"))),
+         outputs=(Output("{runs_root}/modality_gain.json", "modality_gain"),)),
     Step("stylegan3_demo", "06_stylegan3.ipynb", "params/stylegan3_demo.yaml", depends_on=("preprocess_demo",),
          inputs=("cohort",),
          outputs=(Output("{run_dir}/samples_grid.png", "stylegan3_samples_grid"),
@@ -98,6 +96,20 @@ DEMO_STEPS = (
          inputs=("cohort", "gan_run"),
          outputs=(Output("{run_dir}/*.png", "privacy_{stem}"),
                   Output("{run_dir}/metrics.json", "privacy_metrics"))),
+    Step("figures_demo", "08b_figures.ipynb", "params/figures_demo.yaml",
+         depends_on=("preprocess_demo", "train_demo", "ablations_demo", "stylegan3_demo", "privacy_demo"),
+         inputs=("cohort", "main_run", "ablation_runs", "gan_run", "privacy_run"),
+         outputs=(Output("{out_dir}/example_cases.png", "example_cases"),
+                  Output("{out_dir}/dataset_stats.png", "dataset_stats"),
+                  Output("{out_dir}/dataset_stats.csv", "dataset_stats"),
+                  Output("{out_dir}/kept_vs_heldout.png", "kept_vs_heldout"),
+                  Output("{out_dir}/stylegan3_privacy.png", "stylegan3_privacy"),
+                  Output("{out_dir}/synthetic_grid_*.png", "{stem}"),
+                  *(Output(f"{{out_dir}}/{table}.{suffix}", table)
+                    for table in ("main_results", "ablations") for suffix in ("csv", "md", "tex")),
+                  Output("{out_dir}/model_card_*.md", "{stem}"))),
+    Step("gallery_demo", "08c_gallery.ipynb", "params/gallery_demo.yaml", depends_on=("stylegan3_demo",),
+         inputs=("gan_run",), outputs=(Output("{out_dir}/gallery.html", "gallery"),)),
     Step("diagrams", "08a_diagrams.ipynb", "params/diagrams.yaml", data_source="none",
          outputs=tuple(Output(f"{{out_dir}}/{name}.{suffix}", name) for name in DIAGRAM_IDS for suffix in ("png", "svg"))),
 )
@@ -278,10 +290,35 @@ PROVENANCE_KEY = "gestaltm3d:provenance"
 _SVG_METADATA = re.compile(r'<metadata id="gestaltm3d-provenance">.*?</metadata>\s*', re.DOTALL)
 
 
-def embed_provenance(path: Path, # a PNG or SVG file, rewritten in place
+_HTML_PROVENANCE = re.compile(r'<script type="application/json" id="gestaltm3d-provenance">(.*?)</script>\s*',
+                              re.DOTALL)
+_MARKDOWN_PROVENANCE = re.compile(r"\A<!-- gestaltm3d-provenance (.*?) -->\n")
+_LATEX_PROVENANCE = re.compile(r"\A% gestaltm3d-provenance (.*)\n")
+
+
+def _embed_in_text(path: Path, text: str, suffix: str) -> None:
+    "Write the provenance JSON `text` into an HTML, Markdown or LaTeX file, replacing an earlier record."
+    content = path.read_text(encoding="utf-8")
+    if suffix in (".html", ".htm"):
+        content = _HTML_PROVENANCE.sub("", content)
+        safe = text.replace("</", "<\\/")  # "</script>" inside the JSON would end the element
+        element = f'<script type="application/json" id="gestaltm3d-provenance">{safe}</script>\n'
+        head = re.search(r"<head\b[^>]*>\s*", content, re.IGNORECASE)
+        at = head.end() if head else 0
+        content = content[:at] + element + content[at:]
+    elif suffix == ".md":
+        # JSON has "--" only inside strings, where the escape \u002d reads back the same; comments may not hold "--".
+        safe = text.replace("--", "-\\u002d")
+        content = f"<!-- gestaltm3d-provenance {safe} -->\n" + _MARKDOWN_PROVENANCE.sub("", content)
+    else:
+        content = f"% gestaltm3d-provenance {text}\n" + _LATEX_PROVENANCE.sub("", content)
+    atomic_write_text(path, content)
+
+
+def embed_provenance(path: Path, # a PNG, SVG, HTML, Markdown or LaTeX file, rewritten in place
                      provenance: dict, # JSON-serialisable record of where the file came from
                     ) -> bool:
-    "Write `provenance` into the file's metadata; return False for formats without a place for it."
+    "Write `provenance` into the file's metadata; return False for formats without a place for it (CSV, JSON)."
     path = Path(path)
     text = json.dumps(provenance, sort_keys=True)
     suffix = path.suffix.lower()
@@ -310,22 +347,29 @@ def embed_provenance(path: Path, # a PNG or SVG file, rewritten in place
         element = f'\n<metadata id="gestaltm3d-provenance">{html.escape(text, quote=False)}</metadata>'
         atomic_write_text(path, svg[:start.end()] + element + svg[start.end():])
         return True
+    if suffix in (".html", ".htm", ".md", ".tex"):
+        _embed_in_text(path, text, suffix)
+        return True
     return False
 
 
-def read_provenance(path: Path, # a PNG or SVG file
+def read_provenance(path: Path, # a PNG, SVG, HTML, Markdown or LaTeX file
                    ) -> dict | None:
-    "Return the provenance record embedded in a PNG or SVG file, or None if it has none."
+    "Return the provenance record embedded in a figure or table file, or None if it has none."
     path = Path(path)
-    if path.suffix.lower() == ".png":
+    suffix = path.suffix.lower()
+    text = None
+    if suffix == ".png":
         with Image.open(path) as image:
             text = getattr(image, "text", {}).get(PROVENANCE_KEY)
-    elif path.suffix.lower() == ".svg":
+    elif suffix == ".svg":
         found = re.search(r'<metadata id="gestaltm3d-provenance">(.*?)</metadata>', path.read_text(encoding="utf-8"),
                           re.DOTALL)
         text = html.unescape(found.group(1)) if found else None
-    else:
-        text = None
+    elif suffix in (".html", ".htm", ".md", ".tex"):
+        pattern = {".md": _MARKDOWN_PROVENANCE, ".tex": _LATEX_PROVENANCE}.get(suffix, _HTML_PROVENANCE)
+        found = pattern.search(path.read_text(encoding="utf-8"))
+        text = found.group(1).replace("<\\/", "</") if found else None
     return json.loads(text) if text else None
 
 # %% ../nbs/08_reproduce.ipynb #234f9ca4

@@ -147,7 +147,7 @@ def pool_hidden_states(hidden_states: torch.Tensor,  # [batch, seq, hidden] fina
 # %% ../nbs/05b_vl_classifier.ipynb #f1cb7961
 @dataclass
 class VLClassifierOutput(ModelOutput):
-    "Outputs of `VLClassifier.forward`."
+    "Outputs of the forward pass of `VLClassifier`."
     loss: torch.Tensor | None = None  # scalar, when labels were given
     logits: torch.Tensor | None = None  # [batch, num_labels], float32
     pooled: torch.Tensor | None = None  # [batch, hidden], the pooled hidden state fed to the head, float32

@@ -22,8 +22,17 @@ fi
 stamp=.venv/.gestaltm3d-installed
 wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)${lock_hash}"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check "${constraints[@]}" -e ".[dev]"
+    # The installed environment takes about 8 GB (PyTorch's default Linux build brings 4 GB of CUDA libraries),
+    # and pip needs room for the downloaded wheels on top while it installs.
+    free_kb="$(df -Pk . | awk 'NR == 2 {print $4}')"
+    if [ -n "$free_kb" ] && [ "$free_kb" -lt $((12 * 1024 * 1024)) ]; then
+        echo "warning: $((free_kb / 1024)) MB free on the disk of $(pwd); the install needs up to 12 GB" \
+             "while it runs (8 GB afterwards). Free some space if pip stops with 'No space left on device'." >&2
+    fi
+    # --no-cache-dir: keep no second copy of the multi-GB wheels in ~/.cache/pip.
+    pip_install=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir)
+    "${pip_install[@]}" --upgrade pip
+    "${pip_install[@]}" "${constraints[@]}" -e ".[dev]"
     # The kernel that papermill and nbdev-test start: this environment's Python, named python3.
     .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (gestaltm3d)" >/dev/null
     echo "$wanted" > "$stamp"

@@ -79,9 +79,12 @@ def test_package_matches_notebooks(tmp_path):
     assert stale == [], f"run `nbdev-export`: modules out of date with their notebooks: {stale}"
 
 
-@pytest.mark.parametrize("notebook", ["03_demo_cohort.ipynb", "04_preprocess.ipynb", "05_train_vl.ipynb",
-                                      "05i_ablations.ipynb", "06_stylegan3.ipynb", "07_privacy.ipynb",
-                                      "08a_diagrams.ipynb"])
+def _reproduced_notebooks() -> list[str]:
+    from gestaltm3d.reproduce import PARAMS_SETS
+    return sorted({step.notebook for steps in PARAMS_SETS.values() for step in steps})
+
+
+@pytest.mark.parametrize("notebook", _reproduced_notebooks())
 def test_parameterized_notebooks_have_parameters_cell(notebook):
     cells = json.loads((ROOT / "nbs" / notebook).read_text())["cells"]
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
