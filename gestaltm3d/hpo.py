@@ -54,7 +54,7 @@ class UnknownHPOTermError(ValueError):
         where = f" in {source}" if source else ""
         release = _release_or_unknown()
         if reason == "invalid":
-            message = f"invalid HPO id {hpo_id!r}{where}; expected the form 'HP:0000316'"
+            message = f"invalid HPO id {hpo_id!r}{where}; expected the form 'HP:0000316'{detail}"
         elif reason == "obsolete":
             message = (f"HPO id {hpo_id!r}{where} is obsolete ({detail}) and HPO release {release} names no "
                        f"replacement; replace it with a current term by hand")
@@ -125,6 +125,12 @@ def _parse_hpo_number(hpo_id, source: str | None) -> int:
     match = _ID_PATTERN.fullmatch(hpo_id.strip().upper())
     if match is None or int(match.group(1)) == 0:
         raise UnknownHPOTermError(hpo_id, source, reason="invalid")
+    # A zero-padded id must have all 7 digits: 'HP:000049' is more likely HP:0000494 with a digit lost
+    # than HP:0000049, so it is rejected. Short ids without leading zeros ('HP:316') stay accepted.
+    digits = re.search(r"\d+$", hpo_id.strip()).group()
+    if digits.startswith("0") and len(digits) != 7:
+        raise UnknownHPOTermError(hpo_id, source, reason="invalid",
+                                  detail=f" with 7 digits; {hpo_id.strip()!r} has {len(digits)}, so check for a lost digit")
     return int(match.group(1))
 
 
