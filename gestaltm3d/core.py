@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import random
 import subprocess
 import sys
@@ -28,7 +29,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['SHARED_PREFIX', 'logger', 'EXTERNAL_FILES', 'project_root', 'data_dir', 'runs_dir', 'figures_dir', 'cache_dir',
            'shared_data_dir', 'resolve_path', 'ParamsFileMixin', 'parse_overrides', 'job_argument_parser',
-           'parse_job_arguments', 'setup_logging', 'seed_everything', 'atomic_write', 'staging_dir',
+           'parse_job_arguments', 'setup_logging', 'seed_everything', 'atomic_write', 'staging_dir', 'replace_folder',
            'atomic_write_text', 'atomic_write_bytes', 'atomic_write_json', 'atomic_save_image', 'atomic_write_table',
            'choose_device', 'choose_dtype', 'MissingWeightsError', 'ChecksumError', 'ExternalFile', 'sha256_file',
            'weights_path', 'external_files_table']
@@ -251,6 +252,21 @@ def staging_dir(prefix: str,  # start of the folder name, e.g. '.model.'
     folder = tempfile.mkdtemp(prefix=prefix, dir=dir)
     os.chmod(folder, 0o777 & ~_umask())
     return folder
+
+
+def replace_folder(staging: str | Path,  # finished folder, made with `staging_dir` beside `target`
+                   target: str | Path,  # folder to create or replace
+                   ) -> Path:
+    "Rename `staging` to `target`, moving an older `target` aside first and deleting it only after the rename."
+    staging, target = Path(staging), Path(target)
+    retired = None
+    if target.exists():
+        retired = Path(staging_dir(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, retired / target.name)
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+    return target
 
 # %% ../nbs/00_core.ipynb #11755c36
 def atomic_write_text(path: str | Path, text: str) -> Path:

@@ -306,14 +306,20 @@ def _strings(value) -> list[str]:
     return []
 
 
+def _site_notebooks(root: Path) -> list[Path]:
+    "Return the notebooks in nbs/ that become pages, leaving out hidden and underscore folders and files."
+    nbs = root / "nbs"
+    return [p for p in sorted(nbs.rglob("*.ipynb"))
+            if not any(part.startswith((".", "_")) for part in p.relative_to(nbs).parts)]
+
+
 def notebook_problems(root: str | Path, # repository root
                       notebooks: list[str | Path] | None = None, # notebooks to check, by default every one in nbs/
                      ) -> list[PrivacyProblem]:
     "List the notebooks whose papermill traces or parameters cell point at data that is not shareable."
     root = Path(root)
     if notebooks is None:
-        notebooks = [p for p in sorted((root / "nbs").rglob("*.ipynb"))
-                     if not any(part.startswith((".", "_")) for part in p.relative_to(root / "nbs").parts)]
+        notebooks = _site_notebooks(root)
     problems = []
     for path in map(Path, notebooks):
         name = _relative(path, root)
@@ -375,8 +381,7 @@ def dropped_title_text(root: str | Path, # repository root
     "List the notebooks whose title cell holds text that nbdev drops when it builds the page."
     root = Path(root)
     if notebooks is None:
-        notebooks = [p for p in sorted((root / "nbs").rglob("*.ipynb"))
-                     if not any(part.startswith((".", "_")) for part in p.relative_to(root / "nbs").parts)]
+        notebooks = _site_notebooks(root)
     found = []
     for path in map(Path, notebooks):
         cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])

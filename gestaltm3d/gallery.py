@@ -22,7 +22,8 @@ import pandas as pd
 from PIL import Image
 from safetensors import SafetensorError
 
-from .core import atomic_write_json, atomic_write_table, atomic_write_text, resolve_path, staging_dir
+from .core import (atomic_write_json, atomic_write_table, atomic_write_text, replace_folder, resolve_path,
+                             staging_dir)
 from .reproduce import SHAREABLE_SOURCES
 from .sg3_networks import Generator
 from .stylegan3 import sample_classes
@@ -111,17 +112,6 @@ def _load_generator(generator_dir: Path) -> Generator:
                          f"damaged or incomplete, so rerun the StyleGAN3 job or point gan_run at another run") from error
 
 
-def _replace_folder(staging: Path, target: Path) -> None:
-    "Move `staging` to `target`, replacing a previous `target` only after the move can succeed."
-    retired = None
-    if target.exists():
-        retired = Path(staging_dir(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, retired / target.name)
-    os.replace(staging, target)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
-
-
 def sample_gallery(gan_run: str | Path, # StyleGAN3 run folder with generator/ and job.json
                    out_dir: str | Path, # gallery folder; the samples go to out_dir/samples
                    truncation_psis=(0.5, 0.7, 1.0), # psi values, each in [0, 1]
@@ -152,7 +142,7 @@ def sample_gallery(gan_run: str | Path, # StyleGAN3 run folder with generator/ a
         atomic_write_table(manifest, staging / "manifest.csv")
         atomic_write_json(staging / "generator_run.json", {**info, "seeds": seeds, "truncation_psis": psis,
                                                            "output_size": size})
-        _replace_folder(staging, out_dir / "samples")
+        replace_folder(staging, out_dir / "samples")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers.utils import ModelOutput
 
-from .core import atomic_write_json, _umask, staging_dir
+from .core import atomic_write_json, _umask, replace_folder, staging_dir
 from .vl_backbones import Backbone, load_backbone, load_processor
 
 # %% auto #0
@@ -382,13 +382,7 @@ def _replace_folder(staging: Path, target: Path) -> None:
     for path in staging.rglob("*"):  # safetensors and torch.save write private files (0600)
         if path.is_file():
             os.chmod(path, mode)
-    retired = None
-    if target.exists():
-        retired = Path(staging_dir(prefix=f".{target.name}.old.", dir=target.parent))
-        os.replace(target, retired / target.name)
-    os.replace(staging, target)
-    if retired is not None:
-        shutil.rmtree(retired, ignore_errors=True)
+    replace_folder(staging, target)
 
 
 def _plain_names(hf_model) -> dict[str, nn.Parameter]:
