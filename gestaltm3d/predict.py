@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from .core import atomic_save_image, resolve_path, setup_logging
 from .data import COHORT_COLUMNS
-from .hpo import normalize_hpo_ids, normalize_sex
+from .hpo import normalize_hpo_ids, normalize_sex, term_name
 from .phenopackets import Phenopacket, read_phenopacket
 from .preprocess import QC_REASONS, FacePreprocessor, PreprocessSettings
 from .syndromes import label_map, syndrome_for_omim
@@ -366,7 +366,9 @@ def predict_case(run: TrainedRun,  # loaded with `load_run`
                "hpo_present": ";".join(case["hpo_present"]), "hpo_absent": ";".join(case["hpo_absent"]),
                "sex": case["sex"], "age_years": case["age_years"], "ethnicity": case["ethnicity"], "split": "test"}
         probabilities = predict_table(run, pd.DataFrame([row]), batch_size=1)[0]
-    return rank_syndromes(probabilities, run.class_names, top)
+    ranking = rank_syndromes(probabilities, run.class_names, top)
+    ranking.attrs["hpo_present"] = list(case["hpo_present"])  # the normalised ids the prompt was built from
+    return ranking
 
 # %% ../nbs/05g_predict.ipynb #0b6b49f0
 def phenopacket_cases(packets,  # `Phenopacket`s, e.g. from `gestaltm3d.phenopackets.read_phenopackets`
@@ -451,10 +453,14 @@ def main(argv: list[str] | None = None,  # command-line arguments, or None for s
         print(f"gestaltm3d-predict: error: {error}", file=sys.stderr)
         return 1
 
+    # Show the terms as read, so that a mistyped but valid id (another real term) can be noticed.
+    terms = [{"id": hpo_id, "name": term_name(hpo_id)} for hpo_id in ranking.attrs.get("hpo_present", [])]
     if args.json:
-        print(json.dumps({"run_dir": str(args.run_dir), "modality": run.modality,
+        print(json.dumps({"run_dir": str(args.run_dir), "modality": run.modality, "hpo_present": terms,
                           "ranking": ranking.to_dict(orient="records")}, indent=2))
     else:
+        used = "; ".join(f"{term['id']} {term['name']}" for term in terms) or "none"
+        print(f"HPO terms used: {used}", file=sys.stderr)
         print(ranking.to_string(index=False, formatters={"probability": "{:.4f}".format}))
     return 0
 
