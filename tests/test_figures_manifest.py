@@ -1,7 +1,7 @@
-"""The committed figures: every manifest entry's files exist with the recorded hash, and the paper's figures are there.
+"""Tests of the committed figures: each manifest entry's files exist with their hash, and the paper's figures are listed.
 
-`bash scripts/reproduce.sh` regenerates figures/ and figures/manifest.json from the demo cohort;
-both are committed, so the docs site and readers of the repository see the same files.
+`bash scripts/reproduce.sh` regenerates figures/ and figures/manifest.json from the demo cohort.
+Both are committed, so the docs site and readers of the repository see the same files.
 """
 import json
 from pathlib import Path
