@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from . import syndromes as _syndromes
 from .core import atomic_write_table
-from .hpo import normalize_hpo_ids
+from .hpo import UnknownHPOTermError, normalize_hpo_ids
 
 # %% auto #0
 __all__ = ['logger', 'COHORT_COLUMNS', 'REQUIRED_COLUMNS', 'SPLITS', 'CohortError', 'SplitLeakageError', 'check_no_leakage',
@@ -68,6 +68,18 @@ def _id_text(value) -> str:
     return text[:-2] if re.fullmatch(r"\d+\.0", text) else text
 
 
+def _more_rows(bad: list[tuple[int, object]],  # (1-based row, value) of every bad row; the first is named on its own
+               limit: int = 10,  # how many further rows to name
+               ) -> str:
+    "Return ' (and N more rows: row 5 'x', ...)' naming the bad rows after the first, or '' when there is one."
+    rest = bad[1:]
+    if not rest:
+        return ""
+    named = ", ".join(f"row {row} {value!r}" for row, value in rest[:limit])
+    tail = f" and {len(rest) - limit} more" if len(rest) > limit else ""
+    return f" (and {len(rest)} more rows: {named}{tail})"
+
+
 def _id_column(df: pd.DataFrame, column: str, source: str) -> pd.Series:
     "Return identifiers as non-empty strings, raising CohortError on a missing one."
     ids = pd.Series([_id_text(v) for v in df[column]], index=df.index, dtype=object)
@@ -91,12 +103,15 @@ def _syndrome_and_label(df: pd.DataFrame, labels: dict[str, int], source: str) -
     lookup = _syndrome_lookup(labels)
     has_labels = "label" in df.columns
     names, numbers = [], []
+    unknown, not_integer, mismatched = [], [], []
     given_labels = df["label"] if has_labels else [None] * len(df)
     for row, (value, given_label) in enumerate(zip(df["syndrome"], given_labels), 1):
         name = lookup.get("" if _is_missing(value) else str(value).strip().lower())
         if name is None:
-            valid = ", ".join(repr(n) for n in labels)
-            raise CohortError(f"unknown syndrome {value!r} in row {row} of {source}; use one of {valid}")
+            unknown.append((row, value))
+            names.append(None)
+            numbers.append(-1)
+            continue
         expected = labels[name]
         if not _is_missing(given_label) and str(given_label).strip() != "":
             try:
@@ -104,13 +119,26 @@ def _syndrome_and_label(df: pd.DataFrame, labels: dict[str, int], source: str) -
             except ValueError:
                 number = math.nan
             if not number.is_integer():
-                raise CohortError(f"invalid label {given_label!r} in row {row} of {source}; labels are integers")
-            label = int(number)
-            if label != expected:
-                raise CohortError(f"label {label} in row {row} of {source} does not match syndrome {name!r}, whose "
-                                  f"label is {expected}; fix the label or leave it empty to derive it from the syndrome")
+                not_integer.append((row, given_label))
+            elif int(number) != expected:
+                mismatched.append((row, int(number), name, expected))
         names.append(name)
         numbers.append(expected)
+    problems = []
+    if unknown:
+        valid = ", ".join(repr(n) for n in labels)
+        problems.append(f"unknown syndrome {unknown[0][1]!r} in row {unknown[0][0]} of {source}{_more_rows(unknown)}; "
+                        f"use one of {valid}")
+    if not_integer:
+        problems.append(f"invalid label {not_integer[0][1]!r} in row {not_integer[0][0]} of {source}{_more_rows(not_integer)}; "
+                        f"labels are integers")
+    if mismatched:
+        row, label, name, expected = mismatched[0]
+        more = _more_rows([(r, f"{n}: {given} is not {want}") for r, given, n, want in mismatched])
+        problems.append(f"label {label} in row {row} of {source} does not match syndrome {name!r}, whose label is "
+                        f"{expected}{more}; fix the label or leave it empty to derive it from the syndrome")
+    if problems:
+        raise CohortError("; and ".join(problems) if len(problems) > 1 else problems[0])
     return (pd.Series(names, index=df.index, dtype=object), pd.Series(numbers, index=df.index, dtype="int64"))
 
 # %% ../nbs/02_data.ipynb #9c14b5af
@@ -124,14 +152,21 @@ def _split_hpo_cell(value) -> list[str]:
 
 def _hpo_column(values: pd.Series, source: str, normalize: bool) -> pd.Series:
     "Return `;`-joined HPO ids, normalised with hpo3 when `normalize` is true."
-    joined = []
+    joined, failures = [], []
     for row, value in enumerate(values, 1):
         ids = _split_hpo_cell(value)
         if normalize:
-            ids = normalize_hpo_ids(ids, source=f"row {row} of {source}")
+            try:
+                ids = normalize_hpo_ids(ids, source=f"row {row} of {source}")
+            except UnknownHPOTermError as error:
+                failures.append((row, value, error))
+                ids = []
         else:
             ids = list(dict.fromkeys(ids))
         joined.append(";".join(ids))
+    if failures:
+        first = failures[0][2]
+        raise UnknownHPOTermError(f"{first}{_more_rows([(row, value) for row, value, _ in failures])}") from first
     return pd.Series(joined, index=values.index, dtype=object)
 
 # %% ../nbs/02_data.ipynb #98e73a15
@@ -151,34 +186,31 @@ def _sex_value(value) -> str | None:
 
 
 def _sex_column(values: pd.Series, source: str) -> pd.Series:
-    result = []
-    for row, value in enumerate(values, 1):
-        sex = _sex_value(value)
-        if sex is None:
-            raise CohortError(f"invalid sex {value!r} in row {row} of {source}; use female, male or unknown "
-                              f"(F, M and empty are accepted)")
-        result.append(sex)
+    result = [_sex_value(value) for value in values]
+    bad = [(row, value) for row, (value, sex) in enumerate(zip(values, result), 1) if sex is None]
+    if bad:
+        raise CohortError(f"invalid sex {bad[0][1]!r} in row {bad[0][0]} of {source}{_more_rows(bad)}; use female, male "
+                          f"or unknown (F, M and empty are accepted)")
     return pd.Series(result, index=values.index, dtype=object)
 
 
 def _age_column(values: pd.Series, source: str) -> pd.Series:
     ages = pd.to_numeric(pd.Series([None if _is_missing(v) or str(v).strip() == "" else v for v in values],
                                    index=values.index, dtype=object), errors="coerce").astype("float64")
-    for row, (value, age) in enumerate(zip(values, ages), 1):
-        has_value = not _is_missing(value) and str(value).strip() != ""
-        if has_value and (math.isnan(age) or not 0 <= age <= 130):
-            raise CohortError(f"invalid age_years {value!r} in row {row} of {source}; use a number of years "
-                              f"between 0 and 130, or leave it empty")
+    bad = [(row, value) for row, (value, age) in enumerate(zip(values, ages), 1)
+           if not _is_missing(value) and str(value).strip() != "" and (math.isnan(age) or not 0 <= age <= 130)]
+    if bad:
+        raise CohortError(f"invalid age_years {bad[0][1]!r} in row {bad[0][0]} of {source}{_more_rows(bad)}; use a number "
+                          f"of years between 0 and 130, or leave it empty")
     return ages
 
 
 def _split_column(values: pd.Series, source: str) -> pd.Series:
-    result = []
-    for row, value in enumerate(values, 1):
-        split = _SPLIT_SPELLINGS.get("" if _is_missing(value) else str(value).strip().lower())
-        if split is None:
-            raise CohortError(f"invalid split {value!r} in row {row} of {source}; use train, val, test or leave it empty")
-        result.append(split)
+    result = [_SPLIT_SPELLINGS.get("" if _is_missing(value) else str(value).strip().lower()) for value in values]
+    bad = [(row, value) for row, (value, split) in enumerate(zip(values, result), 1) if split is None]
+    if bad:
+        raise CohortError(f"invalid split {bad[0][1]!r} in row {bad[0][0]} of {source}{_more_rows(bad)}; use train, val, "
+                          f"test or leave it empty")
     return pd.Series(result, index=values.index, dtype=object)
 
 # %% ../nbs/02_data.ipynb #63636a68
@@ -221,21 +253,23 @@ def _image_problem(path: Path) -> str | None:
 
 
 def _check_image_files(df: pd.DataFrame, source: str, on_missing_image: str) -> pd.DataFrame:
-    "Raise on the first missing or unreadable image, or drop such rows when `on_missing_image='skip'`."
+    "Raise naming every missing or unreadable image, or drop such rows when `on_missing_image='skip'`."
     problems = []
     rows = tqdm(enumerate(df["image_path"], 1), total=len(df), desc="checking images", disable=len(df) < 500)
     for row, image_path in rows:
         problem = _image_problem(Path(image_path)) if image_path else "not found (empty image_path)"
         if problem is None:
             continue
-        if on_missing_image == "raise":
-            raise CohortError(f"image {image_path!r} in row {row} of {source} is {problem}; fix the file or image_path, "
-                              f"or pass on_missing_image='skip' to drop such rows")
         problems.append({"row": row, "image_id": df["image_id"].iloc[row - 1], "image_path": image_path, "problem": problem})
 
     if not problems:
         df.attrs["skipped_images"] = []
         return df
+    if on_missing_image == "raise":
+        first = problems[0]
+        more = _more_rows([(p["row"], f"{p['image_path']} is {p['problem']}") for p in problems])
+        raise CohortError(f"image {first['image_path']!r} in row {first['row']} of {source} is {first['problem']}{more}; "
+                          f"fix the files or image_path, or pass on_missing_image='skip' to drop such rows")
     logger.warning("skipped %d of %d images in %s that are missing or unreadable, e.g. row %d: %s is %s",
                    len(problems), len(df), source, problems[0]["row"], problems[0]["image_path"], problems[0]["problem"])
     keep = np.ones(len(df), dtype=bool)
@@ -298,12 +332,32 @@ def validate_cohort(df: pd.DataFrame,  # cohort table, one row per image
         raise CohortError(f"image_id {duplicated.iloc[0]!r} appears in rows {rows} of {source} "
                           f"({duplicated.nunique()} duplicated ids in all); image ids must be unique")
 
-    cohort["syndrome"], cohort["label"] = _syndrome_and_label(cohort, labels, source)
-    cohort["hpo_present"] = _hpo_column(cohort["hpo_present"], source, normalize_hpo)
-    cohort["hpo_absent"] = _hpo_column(cohort["hpo_absent"], source, normalize_hpo)
-    cohort["sex"] = _sex_column(cohort["sex"], source)
-    cohort["age_years"] = _age_column(cohort["age_years"], source)
-    cohort["split"] = _split_column(cohort["split"], source)
+    # Every column is checked before anything is raised, so one run names all the problems of a table.
+    checks = {
+        ("syndrome", "label"): lambda: _syndrome_and_label(cohort, labels, source),
+        "hpo_present": lambda: _hpo_column(cohort["hpo_present"], source, normalize_hpo),
+        "hpo_absent": lambda: _hpo_column(cohort["hpo_absent"], source, normalize_hpo),
+        "sex": lambda: _sex_column(cohort["sex"], source),
+        "age_years": lambda: _age_column(cohort["age_years"], source),
+        "split": lambda: _split_column(cohort["split"], source),
+    }
+    checked, errors = {}, []
+    for columns, check in checks.items():
+        try:
+            checked[columns] = check()
+        except (CohortError, UnknownHPOTermError) as error:
+            errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        listing = "\n".join(f"- {error}" for error in errors)
+        raise CohortError(f"{len(errors)} columns of {source} have problems:\n{listing}")
+    for columns, values in checked.items():
+        if isinstance(columns, tuple):
+            for column, value in zip(columns, values):
+                cohort[column] = value
+        else:
+            cohort[columns] = values
     for column in ("image_path", "ethnicity", "source"):
         cohort[column] = _text_column(cohort[column])
 
