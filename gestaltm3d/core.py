@@ -29,10 +29,10 @@ import numpy as np
 # %% auto #0
 __all__ = ['SHARED_PREFIX', 'logger', 'EXTERNAL_FILES', 'project_root', 'data_dir', 'runs_dir', 'figures_dir', 'cache_dir',
            'shared_data_dir', 'resolve_path', 'ParamsFileMixin', 'parse_overrides', 'job_argument_parser',
-           'parse_job_arguments', 'setup_logging', 'seed_everything', 'atomic_write', 'staging_dir', 'replace_folder',
-           'atomic_write_text', 'atomic_write_bytes', 'atomic_write_json', 'atomic_save_image', 'atomic_write_table',
-           'choose_device', 'choose_dtype', 'MissingWeightsError', 'ChecksumError', 'ExternalFile', 'sha256_file',
-           'weights_path', 'external_files_table']
+           'parse_job_arguments', 'setup_logging', 'seed_everything', 'native_stderr_to_log', 'atomic_write',
+           'staging_dir', 'replace_folder', 'atomic_write_text', 'atomic_write_bytes', 'atomic_write_json',
+           'atomic_save_image', 'atomic_write_table', 'choose_device', 'choose_dtype', 'MissingWeightsError',
+           'ChecksumError', 'ExternalFile', 'sha256_file', 'weights_path', 'external_files_table']
 
 # %% ../nbs/00_core.ipynb #ca3bec45
 _PROJECT_MARKER = 'name = "gestaltm3d"'
@@ -214,6 +214,38 @@ def seed_everything(seed: int, deterministic: bool = False) -> np.random.Generat
         if deterministic:
             torch.use_deterministic_algorithms(True, warn_only=True)
     return np.random.default_rng(seed)
+
+# %% ../nbs/00_core.ipynb #2195be74
+@contextlib.contextmanager
+def native_stderr_to_log(what: str,  # what the block does, e.g. 'loading BlazeFace', named in the DEBUG record
+                         ) -> Iterator[None]:
+    "Capture what native code writes to file descriptor 2 during the block; log it at DEBUG, or replay it if the block raises."
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable descriptor 2, e.g. in some embedded interpreters
+        yield
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            if text and failed:
+                os.write(2, text.encode("utf-8", errors="replace"))
+            elif text:
+                logger.debug("native log while %s:\n%s", what, text.rstrip())
+
 
 # %% ../nbs/00_core.ipynb #69fd904c
 @functools.cache

@@ -12,7 +12,10 @@ import logging
 
 import numpy as np
 
+from .core import native_stderr_to_log
+
 logger = logging.getLogger(__name__)
+
 
 # %% auto #0
 __all__ = ['logger', 'box_iou', 'cohens_d', 'roc_auc', 'blazeface_detect', 'dlib_face_descriptor']
@@ -50,8 +53,9 @@ _DETECTORS: dict = {}  # (model path, min confidence) -> open MediaPipe FaceDete
 
 
 def _close_detectors() -> None:
-    for detector in _DETECTORS.values():
-        detector.close()
+    with native_stderr_to_log("closing BlazeFace detectors"):
+        for detector in _DETECTORS.values():
+            detector.close()
     _DETECTORS.clear()
 
 
@@ -65,7 +69,8 @@ def _blazeface_detector(model_path: str, min_confidence: float):
         options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=model_path),
                                              min_detection_confidence=min_confidence)
         first = not _DETECTORS
-        _DETECTORS[key] = vision.FaceDetector.create_from_options(options)
+        with native_stderr_to_log(f"loading {model_path}"):  # LiteRT prints dozens of INFO lines per model
+            _DETECTORS[key] = vision.FaceDetector.create_from_options(options)
         if first:
             # The detector's calls run on a ThreadPoolExecutor, which stops at interpreter exit before plain atexit
             # handlers run, so closing from there fails. Threading's exit hooks run in reverse order of registration:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .core import ChecksumError, MissingWeightsError, weights_path
+from .core import ChecksumError, MissingWeightsError, native_stderr_to_log, weights_path
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,9 @@ _TASKS: dict = {}  # (kind, model path, confidence) -> open MediaPipe task
 
 
 def _close_tasks() -> None:
-    for task in _TASKS.values():
-        task.close()
+    with native_stderr_to_log("closing MediaPipe tasks"):
+        for task in _TASKS.values():
+            task.close()
     _TASKS.clear()
 
 
@@ -43,15 +44,16 @@ def _mediapipe_task(kind: str,  # 'face_detector' or 'image_segmenter'
         return _TASKS[key]
     from mediapipe.tasks.python import BaseOptions, vision
 
-    base = BaseOptions(model_asset_path=model_path)
-    if kind == "face_detector":
-        task = vision.FaceDetector.create_from_options(
-            vision.FaceDetectorOptions(base_options=base, min_detection_confidence=min_confidence))
-    elif kind == "image_segmenter":
-        task = vision.ImageSegmenter.create_from_options(
-            vision.ImageSegmenterOptions(base_options=base, output_confidence_masks=True, output_category_mask=False))
-    else:
+    if kind not in ("face_detector", "image_segmenter"):
         raise ValueError(f"unknown MediaPipe task kind {kind!r}; use 'face_detector' or 'image_segmenter'")
+    base = BaseOptions(model_asset_path=model_path)
+    with native_stderr_to_log(f"loading {model_path}"):  # LiteRT prints dozens of INFO lines per model
+        if kind == "face_detector":
+            task = vision.FaceDetector.create_from_options(
+                vision.FaceDetectorOptions(base_options=base, min_detection_confidence=min_confidence))
+        else:
+            task = vision.ImageSegmenter.create_from_options(
+                vision.ImageSegmenterOptions(base_options=base, output_confidence_masks=True, output_category_mask=False))
     if not _TASKS:
         # A task's calls run on an executor that stops at interpreter exit before plain atexit handlers
         # run. Threading's exit hooks run earlier, in reverse order of registration, so a hook registered
