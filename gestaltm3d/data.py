@@ -77,7 +77,8 @@ def _more_rows(bad: list[tuple[int, object]],  # (1-based row, value) of every b
         return ""
     named = ", ".join(f"row {row} {value!r}" for row, value in rest[:limit])
     tail = f" and {len(rest) - limit} more" if len(rest) > limit else ""
-    return f" (and {len(rest)} more rows: {named}{tail})"
+    noun = "row" if len(rest) == 1 else "rows"
+    return f" (and {len(rest)} more {noun}: {named}{tail})"
 
 
 def _id_column(df: pd.DataFrame, column: str, source: str) -> pd.Series:

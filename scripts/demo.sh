@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p runs/demo_cohort runs/preprocess_demo runs/demo
+# --log-output echoes every progress-bar update of the cohort notebook; at most one per 10 s keeps the log readable.
+export TQDM_MININTERVAL="${TQDM_MININTERVAL:-10}"
 papermill=".venv/bin/papermill"
 
 $papermill nbs/03_demo_cohort.ipynb runs/demo_cohort/03_demo_cohort.ipynb \
