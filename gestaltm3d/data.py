@@ -352,7 +352,8 @@ def validate_cohort(df: pd.DataFrame,  # cohort table, one row per image
         raise errors[0]
     if errors:
         listing = "\n".join(f"- {error}" for error in errors)
-        raise CohortError(f"{len(errors)} columns of {source} have problems:\n{listing}")
+        raise CohortError(f"{len(errors)} columns of {source} have problems (row 1 is the first row under the header):\n"
+                          f"{listing}")
     for columns, values in checked.items():
         if isinstance(columns, tuple):
             for column, value in zip(columns, values):
