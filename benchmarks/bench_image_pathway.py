@@ -1,7 +1,7 @@
 """Measure how much face geometry the tiny backbone's vision tower passes on to the classifier.
 
 On the demo cohort the tiny Qwen2.5-VL classifier scores at chance from the image alone, while the
-small CNN baseline does better on the same faces. This benchmark asks where the geometry is lost.
+small CNN baseline does better on the same faces. This benchmark locates where the geometry is lost.
 It draws faces with the demo renderer (random identities, random facial HPO terms, a small random
 pose; no syndrome and no HPO text), crops each to the renderer's face box at 224 px, and takes as
 targets the landmark measures of `measure_features` (eye distance, philtrum length, face
@@ -45,8 +45,8 @@ def draw_faces(n: int, seed: int) -> tuple[list[Image.Image], np.ndarray, list[s
     faces, rows = [], []
     for index in tqdm(range(n), desc="rendering faces"):
         rng = np.random.default_rng([seed, index])
-        shown = resolve_conflicts([t for t in terms if rng.random() < 0.1], rng)
-        face = render_face(sample_identity(rng), shown, rng, size=320, pose=sample_pose(rng, 5.0, 0.08))
+        facial_terms = resolve_conflicts([t for t in terms if rng.random() < 0.1], rng)
+        face = render_face(sample_identity(rng), facial_terms, rng, size=320, pose=sample_pose(rng, 5.0, 0.08))
         x0, y0, x1, y1 = (int(v) for v in face.box)
         faces.append(Image.fromarray(face.image).crop((x0, y0, x1, y1)).resize((224, 224), Image.Resampling.BILINEAR))
         rows.append(measure_features(face.landmarks))
@@ -84,7 +84,7 @@ def visual_tokens(backbone, faces: list[Image.Image], batch: int = 50) -> tuple[
 def _encode(backbone, faces):
     inputs = backbone.processor.image_processor(images=faces, return_tensors="pt")
     out = backbone.model.visual(inputs["pixel_values"], grid_thw=inputs["image_grid_thw"])
-    tokens = out.pooler_output if hasattr(out, "pooler_output") else out  # merged tokens; newer transformers wrap them
+    tokens = out.pooler_output if hasattr(out, "pooler_output") else out  # the merged tokens, which newer transformers versions wrap in an output object
     merge = backbone.family.merge_size ** 2
     return tokens, (inputs["image_grid_thw"].prod(-1) // merge).tolist()
 
@@ -105,7 +105,7 @@ def train_tower(backbone, faces, targets, n_train: int, epochs: int, lr: float, 
             index = order[start: start + batch]
             tokens, counts = _encode(backbone, [faces[i] for i in index])
             pooled = torch.stack([t.mean(0) for t in torch.split(tokens, counts)])
-            pooled = pooled / (pooled.std() + 1e-6)  # the tower's random-init outputs are small; keep the read-out well scaled
+            pooled = pooled / (pooled.std() + 1e-6)  # the random-init tower's outputs are small, so rescale them for the read-out
             loss = torch.nn.functional.mse_loss(readout(pooled), y[index])
             optimizer.zero_grad()
             loss.backward()
@@ -128,7 +128,7 @@ def main(argv=None) -> dict:
     if args.faces < 100:
         parser.error(f"--faces {args.faces} is too few for a held-out R^2; use at least 100")
     setup_logging("WARNING")
-    warnings.filterwarnings("ignore", category=LinAlgWarning)  # small alphas on 4,096 token features are ill-conditioned; validation R^2 then rejects them
+    warnings.filterwarnings("ignore", category=LinAlgWarning)  # small alphas on 4,096 token features are ill-conditioned, and validation R^2 rejects them
     seed_everything(args.seed)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 

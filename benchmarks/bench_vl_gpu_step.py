@@ -1,21 +1,21 @@
 """Measure one training step of a 7B-sized Qwen2.5-VL classifier: step time and peak GPU memory.
 
 The prepared GPU check of the main job. It builds a Qwen2.5-VL base model with the published 7B
-layer sizes and random weights (nothing is downloaded), wraps it in `VLClassifier` as the
-main job does ([CLS] pooling, a linear head over the ten syndromes), and trains it the way
-`params/qwen2_5_vl_7b_ten_disease.yaml` describes plus the issue's extras: language model frozen with
-LoRA adapters on it, vision tower and merger trained, gradient checkpointing on, weights in float32
-with bfloat16 autocast (the job's default on GPUs that support it). Each batch holds `--batch`
-rendered synthetic faces at 224 px and prompts of `--terms` HPO term names. After `--warmup`
-steps it times `--steps` steps and reports the median step time, samples per second and the peak
-memory that PyTorch allocated.
+layer sizes and random weights (nothing is downloaded) and wraps it in `VLClassifier` as the main
+job does ([CLS] pooling, a linear head over the ten syndromes). Training follows
+`params/qwen2_5_vl_7b_ten_disease.yaml` with LoRA and gradient checkpointing added: the language
+model is frozen with LoRA adapters on it, the vision tower and merger train, and float32 weights
+run under bfloat16 autocast (the job's default on GPUs that support it). Each batch holds
+`--batch` rendered synthetic faces at 224 px and prompts of `--terms` HPO term names. After
+`--warmup` steps it times `--steps` steps and reports the median step time, samples per second
+and the peak memory that PyTorch allocated.
 
-`--size tiny` runs the same code path with the tiny offline backbone's sizes, on CPU in seconds,
-so the script is tested where no GPU is available.
+`--size tiny` runs the same code path with the tiny offline backbone's sizes on CPU (under a minute
+on 2 cores), so the script is tested where no GPU is available.
 
 Writes benchmarks/results/vl_gpu_step.json (or `--out`).
 
-    python benchmarks/bench_vl_gpu_step.py                        # 7B-sized, needs a GPU with about 80 GB
+    python benchmarks/bench_vl_gpu_step.py                        # 7B-sized, needs a GPU (an estimated 80 GB)
     python benchmarks/bench_vl_gpu_step.py --size tiny --device cpu
     python benchmarks/bench_vl_gpu_step.py --count-only           # parameter count only, no memory used
 """
@@ -48,7 +48,7 @@ SIZES_7B = {
                    window_size=112, fullatt_block_indexes=[7, 15, 23, 31]),
 }
 
-# HPO terms of a typical Cornelia de Lange syndrome prompt; the prompt length, not the meaning, matters here.
+# HPO terms of a typical Cornelia de Lange syndrome prompt. Only the prompt length matters here.
 PROMPT_TERMS = ("HP:0000664", "HP:0000574", "HP:0000527", "HP:0000343", "HP:0000219", "HP:0002714", "HP:0000347",
                 "HP:0000431", "HP:0000463", "HP:0001249", "HP:0004322", "HP:0000252", "HP:0001680", "HP:0002650",
                 "HP:0000486", "HP:0000369", "HP:0001156", "HP:0000194", "HP:0000316", "HP:0002019")
@@ -158,7 +158,7 @@ def main(argv=None) -> dict:
         optimizer.zero_grad(set_to_none=True)
         sync()
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {float(loss)} at step {step + 1}; lower the learning rate or check the inputs")
+            raise FloatingPointError(f"invalid loss {float(loss.detach())} at step {step + 1}; lower the learning rate or check the inputs")
         losses.append(round(float(loss.detach()), 4))
         if step >= args.warmup:
             times.append(time.perf_counter() - began)

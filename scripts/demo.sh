@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p runs/demo_cohort runs/preprocess_demo runs/demo
-# --log-output echoes every progress-bar update of the cohort notebook; at most one per 10 s keeps the log readable.
+# --log-output echoes every progress-bar update of the cohort notebook, so updates are limited to one per 10 s.
 export TQDM_MININTERVAL="${TQDM_MININTERVAL:-10}"
 papermill=".venv/bin/papermill"
 
