@@ -8,6 +8,8 @@ Docs: https://gestaltm3d.github.io/gestaltm3d/demo_cohort.html.md"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -15,6 +17,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,15 +31,16 @@ from .core import atomic_write_json, atomic_write_text, project_root, staging_di
 from .data import COHORT_COLUMNS, build_patient_splits, cohort_stats, write_cohort
 from .annotations import sample_hpo_profile
 from .hpo import is_descendant
+from .face_identity import _EYE_COLOURS, _HAIR_COLOURS, FaceIdentity, _mix
 from .render import FACIAL_TERMS, degrade, render_face, resolve_conflicts, sample_identity, sample_pose
 from .syndromes import SYNDROMES, UNAFFECTED, annotated_omim_ids, label_map
 
 logger = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['logger', 'SYNTHETIC_NOTE', 'DemoSettings', 'PatientPlan', 'plan_patients', 'facial_terms_of', 'draw_patient',
-           'build_demo_cohort', 'synthetic_note', 'cohort_hashes', 'detection_check', 'hpo_effect_sizes',
-           'identity_auc', 'main']
+__all__ = ['logger', 'SYNTHETIC_NOTE', 'DemoSettings', 'PatientPlan', 'plan_patients', 'facial_terms_of', 'Gestalt',
+           'syndrome_gestalt', 'apply_gestalt', 'draw_patient', 'build_demo_cohort', 'synthetic_note', 'cohort_hashes',
+           'detection_check', 'hpo_effect_sizes', 'identity_auc', 'main']
 
 # %% ../nbs/03_demo_cohort.ipynb #c2dcc521
 @dataclass
@@ -61,10 +65,13 @@ class DemoSettings:
     imprecision: float = 0.2  # chance a reported term is replaced by a parent
     noise_rate: float = 1.0  # mean number of unrelated noise terms per profile
     absent_rate: float = 0.1  # chance an annotated term the patient lacks is reported as excluded
+    gestalt_strength: float = 0.0  # size of each syndrome's facial gestalt (see `syndrome_gestalt`); 0 for none
 
     def __post_init__(self):
         if not self.scale > 0:
             raise ValueError(f"scale must be positive, got {self.scale}; 1.0 builds a GMDB-sized cohort, 0.03 a smoke-size one")
+        if not 0 <= self.gestalt_strength <= 3:
+            raise ValueError(f"gestalt_strength must lie in [0, 3], got {self.gestalt_strength}; 0 turns the gestalt off and 1 gives its full size")
         for name in ("hpo_annotated_frac", "png_frac", "grayscale_rate", "low_resolution_rate", "blur_rate", "clutter_rate",
                      "imprecision", "absent_rate"):
             value = getattr(self, name)
@@ -125,6 +132,66 @@ def facial_terms_of(hpo_ids) -> list[str]:
 def _patient_rng(settings: DemoSettings, plan: PatientPlan) -> np.random.Generator:
     return np.random.default_rng([settings.seed, 1, plan.class_index, plan.patient_index])
 
+# %% ../nbs/03_demo_cohort.ipynb #fbe643d4
+# Face measures and appearance values that the gestalt moves. Each is shifted by a fixed z-score times its spread
+# between people; the measures by `_GESTALT_SHAPE_SD` of a spread, appearance by `_GESTALT_LOOK_SD`.
+_GESTALT_SHAPE = ("eye_distance", "fissure_length", "eye_opening", "canthal_tilt_deg", "brow_height", "brow_gap",
+                  "brow_thickness", "brow_arch", "nose_length", "bridge_width", "alar_width", "tip_width",
+                  "philtrum_length", "mouth_width", "upper_lip_height", "lower_lip_height", "mouth_corner_drop",
+                  "lower_face_height", "jaw_width", "chin_width", "midface_offset", "forehead_height", "ear_length",
+                  "ear_position")
+_GESTALT_LOOK = ("brow_density", "lid_crease", "freckles")
+_GESTALT_SHAPE_SD = 1.0
+_GESTALT_LOOK_SD = 2.0
+_GESTALT_TINT = {"hair_rgb": 0.7, "brow_rgb": 0.7, "lip_rgb": 0.6, "iris_rgb": 0.6}  # share of the syndrome's colour mixed in
+_UNIT_RANGE = {"brow_density", "lid_crease", "freckles"}
+
+
+@functools.cache
+def _identity_spread(n: int = 2000) -> dict[str, float]:
+    "Standard deviation of each numeric face parameter over `n` random identities (fixed seed)."
+    rng = np.random.default_rng(20240607)
+    people = [sample_identity(rng) for _ in range(n)]
+    return {name: float(np.std([getattr(p, name) for p in people])) for name in _GESTALT_SHAPE + _GESTALT_LOOK}
+
+
+@dataclass(frozen=True)
+class Gestalt:
+    "A syndrome's facial gestalt: offsets of face parameters and colours mixed into the patient's own."
+    syndrome: str
+    offsets: dict  # face parameter -> offset in its own units
+    tints: dict  # colour field -> (RGB, share mixed in)
+
+
+def syndrome_gestalt(syndrome: str,  # syndrome name from the registry
+                     strength: float = 1.0,  # multiplies every offset and tint share; 0 gives no change
+                     ) -> Gestalt:
+    "Return the fixed facial gestalt of `syndrome`, drawn from a seed made of its name."
+    if syndrome == UNAFFECTED.name or strength == 0:
+        return Gestalt(syndrome, {}, {})
+    if syndrome not in {s.name for s in SYNDROMES}:
+        raise ValueError(f"unknown syndrome {syndrome!r}; use one of {[s.name for s in SYNDROMES]}")
+    rng = np.random.default_rng([zlib.crc32(syndrome.encode()), 7])
+    spread = _identity_spread()
+    offsets = {name: float(rng.normal() * _GESTALT_SHAPE_SD * strength * spread[name]) for name in _GESTALT_SHAPE}
+    offsets |= {name: float(rng.normal() * _GESTALT_LOOK_SD * strength * spread[name]) for name in _GESTALT_LOOK}
+    hair = _HAIR_COLOURS[sorted(_HAIR_COLOURS)[rng.integers(len(_HAIR_COLOURS))]]
+    colours = {"hair_rgb": hair, "brow_rgb": hair, "iris_rgb": _EYE_COLOURS[sorted(_EYE_COLOURS)[rng.integers(len(_EYE_COLOURS))]],
+               "lip_rgb": tuple(int(v) for v in rng.integers([140, 40, 50], [230, 120, 130]))}
+    tints = {name: (colours[name], min(0.9, share * strength)) for name, share in _GESTALT_TINT.items()}
+    return Gestalt(syndrome, offsets, tints)
+
+
+def apply_gestalt(identity: FaceIdentity, gestalt: Gestalt) -> FaceIdentity:
+    "Return `identity` with the gestalt's offsets added and its colours mixed in."
+    changes = {}
+    for name, offset in gestalt.offsets.items():
+        value = getattr(identity, name) + offset
+        changes[name] = float(np.clip(value, 0.0, 1.0)) if name in _UNIT_RANGE else value
+    for name, (colour, share) in gestalt.tints.items():
+        changes[name] = _mix(getattr(identity, name), colour, share)
+    return dataclasses.replace(identity, **changes)
+
 # %% ../nbs/03_demo_cohort.ipynb #6212c613
 SYNTHETIC_NOTE = "Synthetic face drawn by the gestaltm3d demo renderer; not a photo of a real person."
 
@@ -157,7 +224,8 @@ def draw_patient(plan: PatientPlan, settings: DemoSettings, image_dir: Path, hpo
         if rng.random() < settings.hpo_annotated_frac:
             present, absent = profile.reported_present, profile.reported_absent
     facial = resolve_conflicts(facial_terms_of(true_terms), rng)
-    identity = sample_identity(rng, sex=sex, age_years=age_years)
+    identity = apply_gestalt(sample_identity(rng, sex=sex, age_years=age_years),
+                             syndrome_gestalt(plan.syndrome, settings.gestalt_strength))
 
     rows = []
     for image_id in plan.image_ids:
