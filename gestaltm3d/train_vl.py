@@ -50,6 +50,7 @@ class JobSettings(ParamsFileMixin):
     backbone: str = "qwen2_5_vl_7b"  # 'tiny:FAMILY', a folder, a registry name or hub id, or one of BASELINES
     modality: str = "image+text"  # one of `gestaltm3d.vl_data.MODALITIES`
     modality_dropout: bool = False  # also train on image-only and text-only copies of each case
+    term_dropout: float = 0.0  # chance of leaving out each HPO term of a training prompt, drawn again every epoch
     image_only_cases: bool = False  # with image+text, also train on cases without HPO terms, image-only
     demographics: bool = False  # start each prompt with sex, age and ethnicity
     excluded: bool = False  # end each prompt with the excluded HPO terms
@@ -96,6 +97,8 @@ class JobSettings(ParamsFileMixin):
             raise ValueError("backbone 'cnn' is an image-only baseline; set modality to 'image'")
         if self.backbone == "hpo_similarity" and self.modality != "text":
             raise ValueError("backbone 'hpo_similarity' ranks syndromes from HPO terms; set modality to 'text'")
+        if not 0 <= self.term_dropout < 1:
+            raise ValueError(f"term_dropout must lie in [0, 1), got {self.term_dropout}; 0 turns it off")
         if self.modality_dropout and self.modality != "image+text":
             raise ValueError(f"modality_dropout needs modality 'image+text', got {self.modality!r}")
         for name in ("epochs", "batch_size", "grad_accum", "n_boot"):
@@ -203,6 +206,8 @@ def make_batches(settings: JobSettings,
     datasets = {name: CohortDataset(rows, label_map={n: i for i, n in enumerate(model.config.labels)},
                                     modality=settings.modality, text=text, image_size=settings.image_size,
                                     modality_dropout=settings.modality_dropout and name == "train",
+                                    term_dropout=settings.term_dropout if name == "train" else 0.0,
+                                    seed=settings.seed,
                                     image_only_without_text=(name == "train" and settings.modality == "image+text"
                                                              and settings.image_only_cases))
                 for name, rows in splits.items()}

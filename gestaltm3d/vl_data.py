@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from PIL import Image
@@ -94,9 +95,14 @@ class CohortDataset(torch.utils.data.Dataset):
                  modality_dropout: bool = False,  # add image-only and text-only copies of every case (3x the items)
                  image_only_without_text: bool = False,  # with 'image+text', keep cases without HPO terms as image-only
                  root: str | Path | None = None,  # folder that relative image paths start from
+                 term_dropout: float = 0.0,  # chance of leaving out each present HPO term of a prompt, drawn again every epoch
+                 seed: int = 0,  # seed of the term-dropout draws
                  ):
         if modality not in MODALITIES:
             raise ValueError(f"unknown modality {modality!r}; use one of {', '.join(MODALITIES)}")
+        if not 0 <= term_dropout < 1:
+            raise ValueError(f"term_dropout must lie in [0, 1), got {term_dropout}; 0.3 leaves out about a third of "
+                             f"each case's HPO terms, 0 none")
         if modality_dropout and modality != "image+text":
             raise ValueError(f"modality_dropout needs modality='image+text', got {modality!r}")
         if split is not None:
@@ -107,6 +113,7 @@ class CohortDataset(torch.utils.data.Dataset):
         self.cohort = cohort.reset_index(drop=True)
         self.label_map, self.modality, self.text = dict(label_map), modality, text
         self.image_size, self.modality_dropout = image_size, modality_dropout
+        self.term_dropout, self.seed, self.epoch = float(term_dropout), int(seed), 0
         if image_only_without_text and modality != "image+text":
             raise ValueError(f"image_only_without_text needs modality='image+text', got {modality!r}")
         text_optional = image_only_without_text
@@ -126,17 +133,31 @@ class CohortDataset(torch.utils.data.Dataset):
         logger.info("dataset of %d cases (%s%s, split %s)", len(self.cohort), modality,
                     ", with modality dropout" if modality_dropout else "", split or "all")
 
-    def _prompt(self, row: pd.Series, row_number: int) -> str:
+    def _prompt(self, row: pd.Series, row_number: int, present: list[str] | None = None) -> str:
         image_id = str(row["image_id"])
         if not _hpo_cell_ids(_optional(row, "hpo_present")):
             raise ValueError(f"case {image_id!r} (row {row_number}) has no present HPO terms, so modality "
                              f"{self.modality!r} has no text for it; keep only cases with text "
                              f"(cohort[has_hpo_text(cohort)]) or use modality='image'")
-        return build_prompt(row["hpo_present"], _hpo_cell_ids(_optional(row, "hpo_absent")),
+        present = row["hpo_present"] if present is None else present
+        return build_prompt(present, _hpo_cell_ids(_optional(row, "hpo_absent")),
                             sex=_optional(row, "sex"), age_years=_optional(row, "age_years"),
                             ethnicity=_optional(row, "ethnicity"), demographics=self.text.demographics,
                             excluded=self.text.excluded, order=self.text.order,
                             source=f"row {row_number} (image_id {image_id!r})")
+
+    def set_epoch(self, epoch: int) -> None:
+        "Choose the epoch whose term-dropout draws the items use; the training loop calls it before each epoch."
+        self.epoch = int(epoch)
+
+    def _thinned_prompt(self, row: pd.Series, case: int, index: int) -> str:
+        "Rebuild the case's prompt, leaving out each present term with probability `term_dropout` but keeping one."
+        terms = _hpo_cell_ids(row["hpo_present"])
+        rng = np.random.default_rng([self.seed, self.epoch, index])  # the same draws after a resume
+        keep = rng.random(len(terms)) >= self.term_dropout
+        if not keep.any():
+            keep[rng.integers(len(terms))] = True
+        return self._prompt(row, case + 1, [term for term, kept in zip(terms, keep) if kept])
 
     def __len__(self) -> int:
         return len(self.cohort) * (3 if self.modality_dropout else 1)
@@ -160,8 +181,11 @@ class CohortDataset(torch.utils.data.Dataset):
         # A case without HPO text stays image-only, also in its text-only copy.
         with_image = self.modality != "text" and (copy != 2 or not self.prompts[case])
         with_text = self.modality != "image" and copy != 1
+        prompt = self.prompts[case] if with_text else ""
+        if prompt and self.term_dropout:
+            prompt = self._thinned_prompt(row, case, index)
         return {"image": self._image(self.image_paths[case]) if with_image else None,
-                "prompt": self.prompts[case] if with_text else "",
+                "prompt": prompt,
                 "label": self.labels[case],
                 "image_id": str(row["image_id"]),
                 "patient_id": str(row["patient_id"])}
