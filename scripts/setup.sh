@@ -30,7 +30,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
              "while it runs (8 GB afterwards). Free some space if pip stops with 'No space left on device'." >&2
     fi
     # --no-cache-dir: keep no second copy of the multi-GB wheels in ~/.cache/pip.
+    # pip unpacks the wheels in a temporary folder. It goes on this disk, because /tmp can be a small RAM disk.
     pip_install=(.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-cache-dir)
+    export TMPDIR="$(pwd)/.venv/.install-tmp"
+    mkdir -p "$TMPDIR"
+    trap 'rm -rf "$TMPDIR"' EXIT
     "${pip_install[@]}" --upgrade pip
     "${pip_install[@]}" "${constraints[@]}" -e ".[dev]"
     # The kernel that papermill and nbdev-test start: this environment's Python, named python3.
