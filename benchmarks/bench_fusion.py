@@ -3,32 +3,36 @@
 The method's claim is that the face adds to the HPO text: image + text should beat the better
 single modality in macro top-1, with a paired patient-level bootstrap interval above 0. On the
 default demo cohort it does not. There the HPO text is nearly complete (the HPO-similarity
-baseline scores 0.996), and the faces carry little beyond the facial terms the text already names. This benchmark builds a harder variant of
-the cohort and measures what each modality and their combination reach on it:
+baseline scores 0.996), and the faces carry little beyond the facial terms the text already
+names. This benchmark builds a harder variant of the cohort and measures what each modality and
+their combination reach on it:
 
 - HPO text calibrated to real case reports (`max_terms=6, imprecision=0.5, noise_rate=3.0`; see
   the Settings section of nbs/03_demo_cohort.ipynb), and
 - a facial gestalt per syndrome (`gestalt_strength=1.0`, `gestaltm3d.demo.syndrome_gestalt`).
 
 Each photo is cropped to the renderer's face box (a square 1.25 times the box side, 224 px) instead
-of running MediaPipe, which keeps the benchmark to about 10 minutes on 2 cores. For each setting of
+of running MediaPipe, which keeps each setting to 3 to 5 minutes on 2 cores. For each setting of
 the tiny Qwen2.5-VL classifier it trains text only, image only and image + text from
 params/demo.yaml, then reports macro top-1 with patient-level intervals and the paired gain of
 image + text over the better single modality. As a reference for how much the two modalities
 share, it also reports late fusion: the product of the image-only and text-only probabilities,
-scored the same way. Late fusion is not the method; it shows what a perfect combination of the
-two single-modality models could gain. Writes benchmarks/results/fusion.json.
+scored the same way. Late fusion is not the method. It shows how much the two single-modality
+models add to each other. Writes benchmarks/results/fusion.json.
 
-    python benchmarks/bench_fusion.py [--settings demo,mean112,mean112_td] [--out-dir runs/bench_fusion]
+    python benchmarks/bench_fusion.py [--settings demo,mean112,mean112_td,mean112_md] [--out-dir runs/bench_fusion]
 
 Settings: `demo` is params/demo.yaml as it is. `mean112` pools the mean of all tokens and gives the
 VL 112 px photos, so each photo becomes 16 visual tokens instead of 64. `mean112_td` adds term
-dropout 0.5. The results file keeps the results of settings not named on the command line.
+dropout 0.5, and `mean112_md` modality dropout instead (image + text only; each case is also
+trained image-only and text-only). The results file keeps the results of settings not named on the
+command line.
 """
 import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -45,10 +49,11 @@ from gestaltm3d.evaluation import macro_top_k, paired_bootstrap_difference
 ROOT = project_root()
 PARAMS = ROOT / "params" / "demo.yaml"
 COHORT = dict(max_terms=6, imprecision=0.5, noise_rate=3.0, gestalt_strength=1.0)
-SETTINGS = {  # name -> changes to params/demo.yaml shared by the three modality runs
+SETTINGS = {  # name -> changes to params/demo.yaml for the three modality runs (see the docstring)
     "demo": {},
     "mean112": {"pooling": "mean", "image_size": 112},
     "mean112_td": {"pooling": "mean", "image_size": 112, "term_dropout": 0.5},
+    "mean112_md": {"pooling": "mean", "image_size": 112, "modality_dropout": True},
 }
 
 
@@ -78,6 +83,7 @@ def build_cohort(folder: Path, seed: int) -> Path:
 
 def train(run_dir: Path, cohort: Path, changes: dict) -> dict:
     "Train and evaluate one run of the main job in a child process; return its metrics."
+    shutil.rmtree(run_dir, ignore_errors=True)  # a run left by an interrupted benchmark would make train_vl stop
     command = [sys.executable, "-m", "gestaltm3d.train_vl", "-p", str(PARAMS), "--set", f"run_dir={run_dir}",
                "--set", f"cohort={cohort}", "--set", "resume=false"]
     for key, value in changes.items():
@@ -112,7 +118,7 @@ def late_fusion_gain(image_run: Path, text_run: Path, n_boot: int) -> dict:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--settings", default="demo,mean112,mean112_td", help=f"comma-separated, from {sorted(SETTINGS)}")
+    parser.add_argument("--settings", default="demo,mean112,mean112_td,mean112_md", help=f"comma-separated, from {sorted(SETTINGS)}")
     parser.add_argument("--out-dir", default=str(ROOT / "runs" / "bench_fusion"), help="cohort and runs (default runs/bench_fusion)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cohort (default 0)")
     parser.add_argument("--n-boot", type=int, default=1000)
@@ -136,8 +142,12 @@ def main(argv=None) -> dict:
         runs = {modality: out_dir / name / modality.replace("+", "_") for modality in ("text", "image", "image+text")}
         for run_dir in runs.values():
             run_dir.parent.mkdir(parents=True, exist_ok=True)
-        scores = {modality: train(run_dir, cohort, {**SETTINGS[name], "modality": modality})
-                  for modality, run_dir in runs.items()}
+        scores = {}
+        for modality, run_dir in runs.items():
+            changes = dict(SETTINGS[name], modality=modality)
+            if modality != "image+text":
+                changes.pop("modality_dropout", None)  # modality dropout applies to image + text runs only
+            scores[modality] = train(run_dir, cohort, changes)
         better = max(("image", "text"), key=lambda m: scores[m]["macro_top1"])
         gain = compare_runs(runs["image+text"], runs[better], n_boot=args.n_boot, seed=0)
         report["settings"][name] = {
