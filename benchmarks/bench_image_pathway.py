@@ -2,10 +2,10 @@
 
 On the demo cohort the tiny Qwen2.5-VL classifier scores at chance from the image alone, while the
 small CNN baseline does better on the same faces. This benchmark locates where the geometry is lost.
-It draws faces with the demo renderer (random identities, random facial HPO terms, a small random
-pose; no syndrome and no HPO text), crops each to the renderer's face box at 224 px, and takes as
-targets the landmark measures of `measure_features` (eye distance, philtrum length, face
-proportions and so on), z-scored. It then reports the held-out R^2 of a ridge regression (alpha
+It draws faces with the demo renderer: random identities, random facial HPO terms and a small
+random pose, with no syndrome and no HPO text. It crops each face to the renderer's face box at
+224 px. The targets are the landmark measures of `measure_features` (eye distance, philtrum
+length, face proportions and so on), z-scored. It then reports the held-out R^2 of a ridge regression (alpha
 chosen on a validation part) from four feature sets:
 
 - raw pixels: the crop as 56 x 56 grey values, the reference;

@@ -5,7 +5,7 @@ layer sizes and random weights (nothing is downloaded) and wraps it in `VLClassi
 job does ([CLS] pooling, a linear head over the ten syndromes). Training follows
 `params/qwen2_5_vl_7b_ten_disease.yaml` with LoRA and gradient checkpointing added: the language
 model is frozen with LoRA adapters on it, the vision tower and merger train, and float32 weights
-run under bfloat16 autocast (the job's default on GPUs that support it). Each batch holds
+run under bfloat16 autocast (the job's default on GPUs that support it). Each batch contains
 `--batch` rendered synthetic faces at 224 px and prompts of `--terms` HPO term names. After
 `--warmup` steps it times `--steps` steps and reports the median step time, samples per second
 and the peak memory that PyTorch allocated.

@@ -65,7 +65,7 @@ class DemoSettings:
     imprecision: float = 0.2  # chance a reported term is replaced by a parent
     noise_rate: float = 1.0  # mean number of unrelated noise terms per profile
     absent_rate: float = 0.1  # chance an annotated term the patient lacks is reported as excluded
-    gestalt_strength: float = 0.0  # size of each syndrome's facial gestalt (see `syndrome_gestalt`); 0 for none
+    gestalt_strength: float = 0.0  # size of each syndrome's facial gestalt, 0 for none (see `syndrome_gestalt`)
 
     def __post_init__(self):
         if not self.scale > 0:
@@ -133,8 +133,8 @@ def _patient_rng(settings: DemoSettings, plan: PatientPlan) -> np.random.Generat
     return np.random.default_rng([settings.seed, 1, plan.class_index, plan.patient_index])
 
 # %% ../nbs/03_demo_cohort.ipynb #fbe643d4
-# Face measures and appearance values that the gestalt moves. Each is shifted by a fixed z-score times its spread
-# between people; the measures by `_GESTALT_SHAPE_SD` of a spread, appearance by `_GESTALT_LOOK_SD`.
+# Face measures and appearance values that the gestalt moves. Each shift is a normal draw times the value's spread
+# between people, scaled by `_GESTALT_SHAPE_SD` for the measures and by `_GESTALT_LOOK_SD` for appearance.
 _GESTALT_SHAPE = ("eye_distance", "fissure_length", "eye_opening", "canthal_tilt_deg", "brow_height", "brow_gap",
                   "brow_thickness", "brow_arch", "nose_length", "bridge_width", "alar_width", "tip_width",
                   "philtrum_length", "mouth_width", "upper_lip_height", "lower_lip_height", "mouth_corner_drop",

@@ -472,7 +472,7 @@ def train(model,  # a VLClassifier, frozen and with LoRA adapters as needed
         started = time.perf_counter()
         if hasattr(getattr(train_batches, "sampler", None), "set_epoch"):  # DistributedSampler
             train_batches.sampler.set_epoch(epoch)
-        if hasattr(getattr(train_batches, "dataset", None), "set_epoch"):  # term dropout draws
+        if hasattr(getattr(train_batches, "dataset", None), "set_epoch"):  # CohortDataset: new term-dropout draws
             train_batches.dataset.set_epoch(epoch)
         lrs = {group.get("name", str(i)): group["lr"] for i, group in enumerate(optimizer.param_groups)}
         train_loss = train_one_epoch(trained, train_batches, optimizer, scheduler, epoch=epoch,
