@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from gestaltm3d.ablations import ABLATIONS, ablation_table, modality_gain
+from gestaltm3d.ablations import ABLATIONS, ablation_table, modality_gain, parse_variants
 from gestaltm3d.core import atomic_write_json, project_root
 
 ROOT = project_root()
 PARAMS = ROOT / "params" / "demo.yaml"
-DEFAULT_VARIANTS = ["image", "text", "image+text+demographics", "cnn", "hpo_similarity"]
+DEFAULT_VARIANTS = ["image", "text", "image+text+demographics", "image+text, no modality dropout", "cnn", "hpo_similarity"]
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -85,11 +85,11 @@ def main() -> None:
     arguments = parser.parse_args()
 
     runs_root = Path(arguments.runs_root)
-    names = ["image+text"] + ([] if arguments.main_only else
-                              [name for name in arguments.variants.split(",") if name and name != "image+text"])
-    unknown = [name for name in names if name not in ABLATIONS]
-    if unknown:
-        raise SystemExit(f"unknown variants {unknown}; use names from {list(ABLATIONS)}")
+    try:
+        extra = [] if arguments.main_only else parse_variants(arguments.variants)
+    except ValueError as error:
+        raise SystemExit(str(error))
+    names = ["image+text"] + [name for name in extra if name != "image+text"]
     runs = {name: runs_root / name.replace("+", "_").replace(", ", "_").replace(" ", "_") for name in names}
     previous = {}
     results_path = ROOT / "benchmarks" / "results" / "main_job.json"

@@ -60,7 +60,7 @@ def main() -> None:
         raise SystemExit(f"{store} not found; this benchmark needs ../shared/data (see its README)")
     run_dir = Path(arguments.run_dir)
     if not (run_dir / "metrics.json").is_file():
-        changes = (["modality=image+text", "modality_dropout=true"] if arguments.image_text else ["modality=text"])
+        changes = (["modality=image+text", "modality_dropout=true"] if arguments.image_text else ["modality=text", "modality_dropout=false"])
         command = [sys.executable, "-m", "gestaltm3d.train_vl", "-p", str(ROOT / "params" / "demo.yaml"),
                    "--set", f"run_dir={run_dir}"] + [item for change in changes for item in ("--set", change)]
         subprocess.run(command, cwd=ROOT, check=True)

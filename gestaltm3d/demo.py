@@ -61,11 +61,11 @@ class DemoSettings:
     clutter_rate: float = 0.30  # share with a cluttered background
     max_roll_deg: float = 8.0  # in-plane head rotation, degrees
     max_yaw: float = 0.12  # horizontal head turn, as a fraction of face width
-    max_terms: int = 15  # HPO terms kept per profile before noise
-    imprecision: float = 0.2  # chance a reported term is replaced by a parent
-    noise_rate: float = 1.0  # mean number of unrelated noise terms per profile
+    max_terms: int = 6  # HPO terms kept per profile before noise; calibrated to real case reports (see above)
+    imprecision: float = 0.5  # chance a reported term is replaced by a parent
+    noise_rate: float = 3.0  # mean number of unrelated noise terms per profile
     absent_rate: float = 0.1  # chance an annotated term the patient lacks is reported as excluded
-    gestalt_strength: float = 0.0  # size of each syndrome's facial gestalt, 0 for none (see `syndrome_gestalt`)
+    gestalt_strength: float = 1.0  # size of each syndrome's facial gestalt, 0 for none (see `syndrome_gestalt`)
 
     def __post_init__(self):
         if not self.scale > 0:

@@ -307,6 +307,7 @@ def ablation_results(root: str | Path, # folder of the ablations notebook's runs
 ABLATION_LABELS = {"image+text": "Image + text", "image": "Image only", "text": "Text only",
                    "image+text+demographics": "Image + text + demographics",
                    "image+text, modality dropout": "Image + text, modality dropout",
+                   "image+text, no modality dropout": "Image + text, no modality dropout",
                    "cnn": "Small CNN (image)", "hpo_similarity": "HPO similarity (text)"}
 
 
