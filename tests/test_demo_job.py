@@ -14,7 +14,7 @@ def test_papermill_builds_demo_cohort(tmp_path):
     out_dir = tmp_path / "demo"
     executed = tmp_path / "executed.ipynb"
     command = [str(BIN / "papermill"), str(ROOT / "nbs" / "03_demo_cohort.ipynb"), str(executed),
-               "-p", "out_dir", str(out_dir), "-p", "scale", "0.02", "-p", "seed", "3",
+               "-p", "out_dir", str(out_dir), "-p", "scale", "0.03", "-p", "seed", "3",
                "-k", "python3", "--cwd", str(ROOT / "nbs"), "--no-progress-bar"]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -24,13 +24,13 @@ def test_papermill_builds_demo_cohort(tmp_path):
     assert set(cohort.split) == {"train", "val", "test"}
     assert (out_dir / "README.md").read_text().startswith("# Synthetic demo cohort")
     settings = json.loads((out_dir / "settings.json").read_text())
-    assert settings["scale"] == 0.02
+    assert settings["scale"] == 0.03
     assert settings["seed"] == 3
 
     cells = json.loads(executed.read_text())["cells"]
     injected = [c for c in cells if "injected-parameters" in c["metadata"].get("tags", [])]
     assert len(injected) == 1
-    assert "scale = 0.02" in "".join(injected[0]["source"])
+    assert "scale = 0.03" in "".join(injected[0]["source"])
 
 
 def test_stats_command_prints_table(tmp_path):

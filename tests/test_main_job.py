@@ -21,8 +21,10 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS
 def smoke_cohort(tmp_path_factory):
     from gestaltm3d.demo import DemoSettings, build_demo_cohort
 
+    # Scale 0.1 gives 34 training rows with HPO text, so max_train_images=32 keeps 32: a whole number of global
+    # batches of 4. With fewer, DistributedSampler would pad the last batch with repeated rows in two processes only.
     folder = tmp_path_factory.mktemp("cohort") / "demo"
-    build_demo_cohort(folder, DemoSettings(scale=0.03, seed=0), workers=1)
+    build_demo_cohort(folder, DemoSettings(scale=0.1, seed=0), workers=1)
     return folder / "cohort.csv"
 
 
@@ -83,6 +85,7 @@ def test_two_gloo_processes_match_one(tmp_path, smoke_cohort):
                           sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2")
     assert two.returncode == 0, two.stderr[-3000:]
     assert "training in 2 processes" in two.stderr
+    assert "train 32 (rows with HPO text)" in one.stderr  # whole global batches, so no padded rows
 
     logs = [[json.loads(line) for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
             for name in ("one", "two")]
