@@ -86,10 +86,10 @@ def main() -> None:
 
     runs_root = Path(arguments.runs_root)
     try:
-        extra = [] if arguments.main_only else parse_variants(arguments.variants)
+        others = [] if arguments.main_only else parse_variants(arguments.variants)
     except ValueError as error:
         raise SystemExit(str(error))
-    names = ["image+text"] + [name for name in extra if name != "image+text"]
+    names = ["image+text"] + [name for name in others if name != "image+text"]
     runs = {name: runs_root / name.replace("+", "_").replace(", ", "_").replace(" ", "_") for name in names}
     previous = {}
     results_path = ROOT / "benchmarks" / "results" / "main_job.json"

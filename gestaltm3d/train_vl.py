@@ -212,11 +212,11 @@ def make_batches(settings: JobSettings,
                                                              and settings.image_only_cases))
                 for name, rows in splits.items()}
     collate = _collator(model, settings.backbone)
-    extra = -len(datasets["train"]) % world_size
-    if extra:
+    repeated = -len(datasets["train"]) % world_size
+    if repeated:
         logger.warning("%d training items do not split evenly over %d processes, so DistributedSampler repeats %d of "
                        "them each epoch; results differ slightly from a run in one process", len(datasets["train"]),
-                       world_size, extra)
+                       world_size, repeated)
     sampler = torch.utils.data.DistributedSampler(datasets["train"], num_replicas=world_size, rank=rank,
                                                   shuffle=True, seed=settings.seed)
     loader = lambda name, **kw: torch.utils.data.DataLoader(datasets[name], batch_size=settings.batch_size,
