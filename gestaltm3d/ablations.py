@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import atomic_write_json, atomic_write_table, resolve_path
+from .core import atomic_write_json, atomic_write_table, display_path, resolve_path
 from .evaluation import macro_top_k, paired_bootstrap_difference
 from .train_vl import JobSettings, run_job
 
@@ -100,7 +100,7 @@ def compare_runs(run_a: str | Path,  # run whose score comes first in the differ
     metric = lambda probs, y: macro_top_k(probs, y, k, len(class_names))
     result = paired_bootstrap_difference(probs_a, second[1], labels, ids["patient_id"].to_numpy(), metric,
                                          n_boot=n_boot, seed=seed)
-    return {"metric": f"macro_top{k}", "run_a": str(run_a), "run_b": str(run_b), **result}
+    return {"metric": f"macro_top{k}", "run_a": display_path(run_a), "run_b": display_path(run_b), **result}
 
 # %% ../nbs/05i_ablations.ipynb #fb545245
 def ablation_table(runs: dict[str, str | Path],  # variant name -> finished run folder

@@ -28,11 +28,12 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SHARED_PREFIX', 'logger', 'EXTERNAL_FILES', 'project_root', 'data_dir', 'runs_dir', 'figures_dir', 'cache_dir',
-           'shared_data_dir', 'resolve_path', 'ParamsFileMixin', 'parse_overrides', 'job_argument_parser',
-           'parse_job_arguments', 'setup_logging', 'seed_everything', 'native_stderr_to_log', 'atomic_write',
-           'staging_dir', 'replace_folder', 'atomic_write_text', 'atomic_write_bytes', 'atomic_write_json',
-           'atomic_save_image', 'atomic_write_table', 'choose_device', 'choose_dtype', 'MissingWeightsError',
-           'ChecksumError', 'ExternalFile', 'sha256_file', 'weights_path', 'external_files_table']
+           'shared_data_dir', 'resolve_path', 'display_path', 'ParamsFileMixin', 'parse_overrides',
+           'job_argument_parser', 'parse_job_arguments', 'setup_logging', 'seed_everything', 'native_stderr_to_log',
+           'atomic_write', 'staging_dir', 'replace_folder', 'atomic_write_text', 'atomic_write_bytes',
+           'atomic_write_json', 'atomic_save_image', 'atomic_write_table', 'choose_device', 'choose_dtype',
+           'MissingWeightsError', 'ChecksumError', 'ExternalFile', 'sha256_file', 'weights_path',
+           'external_files_table']
 
 # %% ../nbs/00_core.ipynb #ca3bec45
 _PROJECT_MARKER = 'name = "gestaltm3d"'
@@ -102,6 +103,15 @@ def resolve_path(path: str | Path) -> Path:
         return shared / text[len(SHARED_PREFIX):].lstrip("/")
     resolved = Path(text)
     return resolved if resolved.is_absolute() else project_root() / resolved
+
+
+def display_path(path: str | Path) -> str:
+    "Return `path` relative to the repository root when it lies inside it, so saved outputs name no home folder."
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(project_root().resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 # %% ../nbs/00_core.ipynb #9ea667c5
 class ParamsFileMixin:

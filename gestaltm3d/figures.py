@@ -23,7 +23,8 @@ import yaml
 
 from .ablations import ABLATIONS, ablation_table, modality_gain, variant_settings
 from .core import (ParamsFileMixin, atomic_write, atomic_write_json, atomic_write_table, atomic_write_text,
-                             job_argument_parser, parse_job_arguments, project_root, resolve_path, setup_logging)
+                             display_path, job_argument_parser, parse_job_arguments, project_root, resolve_path,
+                             setup_logging)
 from .data import cohort_stats, read_cohort
 from .evaluation import age_groups
 from .hpo import term_name
@@ -180,13 +181,7 @@ def format_interval(low, high, # interval bounds, or None/NaN when there is no i
     return f"{first}--{second}" if latex else f"{first}–{second}"
 
 
-def _display_path(path: str | Path) -> str:
-    "A path relative to the repository root when it lies inside it, so outputs name no home folder."
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(project_root().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+_display_path = display_path  # a path relative to the repository root when it lies inside it
 
 
 def write_table(table: pd.DataFrame, # the numbers, written as CSV

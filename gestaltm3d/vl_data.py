@@ -104,7 +104,8 @@ class CohortDataset(torch.utils.data.Dataset):
             raise ValueError(f"term_dropout must lie in [0, 1), got {term_dropout}; 0.3 leaves out about a third of "
                              f"each case's HPO terms, 0 none")
         if modality_dropout and modality != "image+text":
-            raise ValueError(f"modality_dropout needs modality='image+text', got {modality!r}")
+            raise ValueError(f"modality_dropout needs modality='image+text', got {modality!r}; pass "
+                             "modality_dropout=False for a single modality")
         if split is not None:
             if "split" not in cohort.columns:
                 raise ValueError(f"split={split!r} but the cohort table has no 'split' column; pass split=None "
