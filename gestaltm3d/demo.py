@@ -61,7 +61,7 @@ class DemoSettings:
     clutter_rate: float = 0.30  # share with a cluttered background
     max_roll_deg: float = 8.0  # in-plane head rotation, degrees
     max_yaw: float = 0.12  # horizontal head turn, as a fraction of face width
-    max_terms: int = 6  # HPO terms kept per profile before noise; calibrated to real case reports (see above)
+    max_terms: int = 6  # HPO terms kept per profile before noise, set to match real case reports
     imprecision: float = 0.5  # chance a reported term is replaced by a parent
     noise_rate: float = 3.0  # mean number of unrelated noise terms per profile
     absent_rate: float = 0.1  # chance an annotated term the patient lacks is reported as excluded

@@ -100,8 +100,8 @@ class JobSettings(ParamsFileMixin):
         if not 0 <= self.term_dropout < 1:
             raise ValueError(f"term_dropout must lie in [0, 1), got {self.term_dropout}; 0 turns it off")
         if self.modality_dropout and self.modality != "image+text":
-            raise ValueError(f"modality_dropout needs modality 'image+text', got {self.modality!r}; turn it off for "
-                             f"one modality (--set modality_dropout=false, since params/demo.yaml turns it on)")
+            raise ValueError(f"modality_dropout needs modality 'image+text', got {self.modality!r}; set it to false "
+                             f"for a single modality, e.g. --set modality_dropout=false (params/demo.yaml turns it on)")
         for name in ("epochs", "batch_size", "grad_accum", "n_boot"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
